@@ -1,0 +1,34 @@
+"""dataguard: catch the data mistakes that stop neural networks from converging.
+
+>>> import dataguard
+>>> sorted(dataguard.__all__)[:3]
+['ConfigError', 'DataguardError', 'Finding']
+"""
+
+from dataguard._api import profile
+from dataguard._version import __version__
+from dataguard.errors import (
+    ConfigError,
+    DataguardError,
+    FindingsError,
+    InputError,
+    MissingDependencyError,
+)
+from dataguard.findings import Finding, Severity
+from dataguard.report import ProfileReport
+from dataguard.rules import RULES, Thresholds
+
+__all__ = [
+    "RULES",
+    "ConfigError",
+    "DataguardError",
+    "Finding",
+    "FindingsError",
+    "InputError",
+    "MissingDependencyError",
+    "ProfileReport",
+    "Severity",
+    "Thresholds",
+    "__version__",
+    "profile",
+]

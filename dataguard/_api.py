@@ -1,0 +1,101 @@
+"""The Python entry point: ``dataguard.profile``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from dataguard._config import ProjectConfig, load_config
+from dataguard.engines import profile_source
+from dataguard.errors import ConfigError, InputError
+from dataguard.io import open_source
+from dataguard.report import ProfileReport
+from dataguard.rules import RuleContext, Thresholds, infer_task, run_rules, select_codes
+
+__all__ = ["profile"]
+
+_TASKS = ("auto", "regression", "classification")
+
+
+def profile(
+    data: Any,
+    *,
+    target: str | Sequence[str] | None = None,
+    task: str = "auto",
+    columns: Sequence[str] | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    thresholds: Mapping[str, Any] | Thresholds | None = None,
+    config: ProjectConfig | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> ProfileReport:
+    """Profile a training set and report what will hurt gradient training.
+
+    Parameters
+    ----------
+    data : path or frame
+        A parquet file/directory, CSV, Arrow IPC/Feather file, or a pandas, polars or Arrow
+        table.
+    target : str or list of str, optional
+        Target column(s): target rules (DG117-DG119) apply to them, input rules to the rest.
+    task : {"auto", "regression", "classification"}
+        The task of every target; "auto" infers it per target.
+    columns : list of str, optional
+        Profile only these columns (targets are added).
+    select, ignore : list of str, optional
+        Rule codes or prefixes to run / skip (default: ``[tool.dataguard]``, then all).
+    thresholds : dict or Thresholds, optional
+        Threshold overrides (default: ``[tool.dataguard.thresholds]``, then the defaults).
+    config : ProjectConfig, optional
+        Project settings; read from the nearest ``pyproject.toml`` when omitted.
+    workers : int, optional
+        Processes for the local engine (default: automatic).
+    progress : callable, optional
+        Called with the rows of each profiled batch and the total rows (None if unknown).
+
+    Returns
+    -------
+    ProfileReport
+        ``.findings``, ``.columns``, ``.to_dict()``, ``.raise_if_failed()``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dataguard
+    >>> df = pd.DataFrame({"price": [1200.0, 3400.0, 980.0, 5100.0] * 10,
+    ...                    "y": [0, 1, 0, 1] * 10})
+    >>> report = dataguard.profile(df, target="y")
+    >>> [f.code for f in report.findings]
+    ['DG101']
+    """
+    if task not in _TASKS:
+        raise ConfigError(f"task {task!r} is not one of: {', '.join(_TASKS)}")
+    cfg = config if config is not None else load_config()
+    targets = (target,) if isinstance(target, str) else tuple(target or ())
+    t = (
+        thresholds
+        if isinstance(thresholds, Thresholds)
+        else Thresholds().replace(**{**cfg.thresholds, **dict(thresholds or {})})
+    )
+    codes = select_codes(
+        select if select is not None else cfg.select, ignore if ignore is not None else cfg.ignore
+    )
+    if columns is not None:
+        columns = list(dict.fromkeys([*columns, *targets]))
+    start = time.perf_counter()
+    source = open_source(data, columns=columns)
+    missing = [c for c in targets if c not in source.schema.names]
+    if missing:
+        raise InputError(
+            f"{source.name}: target column {missing[0]!r} not found; columns are: "
+            f"{', '.join(source.schema.names[:20])}"
+        )
+    prof = profile_source(source, workers=workers, progress=progress)
+    tasks = {n: (task if task != "auto" else infer_task(prof.columns[n], t)) for n in targets}
+    ctx = RuleContext(prof, t, targets, tasks)
+    findings = run_rules(ctx, codes)
+    return ProfileReport(
+        prof, findings, targets, tasks, codes, t.to_dict(), time.perf_counter() - start
+    )

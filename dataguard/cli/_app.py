@@ -1,0 +1,225 @@
+"""``dataguard profile``, ``dataguard explain``, ``dataguard --version``.
+
+Exit codes: 0 ok; 1 findings at or above ``--fail-on``; 2 usage or input error (one line on
+stderr naming the file and the problem, no traceback, nothing written).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from dataguard._version import __version__
+from dataguard.errors import DataguardError
+from dataguard.findings import Severity
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="dataguard",
+    help="Catch the data mistakes that stop neural networks from converging.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+class Format(StrEnum):
+    """Output formats of ``dataguard profile``."""
+
+    text = "text"
+    json = "json"
+
+
+class Level(StrEnum):
+    """Severity levels for ``--fail-on``."""
+
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+class Task(StrEnum):
+    """Tasks for ``--task``."""
+
+    auto = "auto"
+    regression = "regression"
+    classification = "classification"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dataguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """dataguard: profile training data for the mistakes that stop gradient training."""
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"dataguard: error: {message}\n")
+    return typer.Exit(2)
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+class _Progress:
+    """A progress bar on stderr, shown only once a run has taken more than a second."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.start = time.perf_counter()
+        self.bar: Any = None
+        self.task: Any = None
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, rows: int, total: int | None) -> None:
+        self.done += rows
+        if not self.enabled:
+            return
+        if self.bar is None and time.perf_counter() - self.start > 1.0:
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("profiling", total=total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, renamed into place at the end."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command("profile")
+def profile_cmd(
+    path: Annotated[str, typer.Argument(help="Parquet file/directory, CSV or Arrow IPC file.")],
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Target column (repeatable).")
+    ] = None,
+    task: Annotated[Task, typer.Option(help="Task of the targets.")] = Task.auto,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(help="Rule codes or prefixes to run (comma-separated or repeated)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Rule codes or prefixes to skip.")
+    ] = None,
+    fail_on: Annotated[
+        Level | None,
+        typer.Option(
+            "--fail-on", help="Exit 1 when findings reach this severity [default: error]."
+        ),
+    ] = None,
+    columns: Annotated[
+        list[str] | None,
+        typer.Option(help="Profile only these columns (comma-separated or repeated)."),
+    ] = None,
+) -> None:
+    """Profile a training set: ranked findings with evidence and fixes."""
+    from dataguard._api import profile
+    from dataguard._config import load_config
+
+    try:
+        config = load_config()
+        level = Severity.parse(fail_on.value if fail_on else (config.fail_on or "error"))
+        if output is not None and output.parent and not output.parent.exists():
+            raise _fail(f"{output}: folder {output.parent} does not exist")
+        progress = _Progress()
+        try:
+            report = profile(
+                path,
+                target=target,
+                task=task.value,
+                columns=_split(columns),
+                select=_split(select),
+                ignore=_split(ignore),
+                config=config,
+                progress=progress,
+            )
+        finally:
+            progress.close()
+    except DataguardError as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:  # e.g. an unknown --fail-on level from pyproject.toml
+        raise _fail(str(exc)) from None
+    if fmt is Format.json:
+        text = json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
+    else:
+        from dataguard.report._terminal import render_profile
+
+        if output is not None:
+            console = Console(record=True, width=120, file=io.StringIO())
+            render_profile(report, console)
+            text = console.export_text()
+        else:
+            render_profile(report, Console())
+            text = ""
+    if output is not None:
+        _write_atomic(output, text)
+    elif text:
+        sys.stdout.write(text)
+    raise typer.Exit(report.exit_code(level))
+
+
+@app.command("explain")
+def explain_cmd(
+    code: Annotated[str | None, typer.Argument(help="Rule code, e.g. DG101.")] = None,
+) -> None:
+    """Print the documentation of a rule (all rules' codes without an argument)."""
+    from dataguard.rules import RULES
+    from dataguard.rules._docs import rule_doc
+
+    if code is None:
+        for spec, _ in RULES.values():
+            typer.echo(f"{spec.code}  {spec.slug:<24} {spec.severity.label:<8} {spec.summary}")
+        return
+    key = code.strip().upper()
+    if key not in RULES:
+        raise _fail(f"rule {code!r} is not known; `dataguard explain` lists the codes")
+    typer.echo(rule_doc(key))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,9 @@
+"""Engines run the accumulators over a source's batches and merge their states.
+
+Only the local engine exists now: it streams record batches, decoding on one core (a
+prefetch thread; pyarrow releases the GIL) while the accumulators run on the other.
+"""
+
+from dataguard.engines._local import SAMPLE_ROWS, profile_source
+
+__all__ = ["SAMPLE_ROWS", "profile_source"]

@@ -1,0 +1,98 @@
+"""The profile report: what ``dataguard.profile`` returns and ``dataguard profile`` prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dataguard._version import __version__
+from dataguard.errors import FindingsError
+from dataguard.findings import Finding, Severity
+from dataguard.profile import ColumnProfile, Profile
+
+__all__ = ["SCHEMA_VERSION", "ProfileReport"]
+
+#: Version of the JSON document (schemas/profile-report.schema.json). Bumped on any
+#: incompatible change; new optional fields keep it.
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass
+class ProfileReport:
+    """A profiled dataset and its findings.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> import dataguard
+    >>> report = dataguard.profile(pa.table({"x": [0.5, -1.0, 1.5, 0.0] * 10}))
+    >>> report.ok, [f.code for f in report.findings]
+    (True, [])
+    >>> report.to_dict()["schema_version"]
+    '1.0'
+    """
+
+    profile: Profile
+    findings: list[Finding]
+    targets: tuple[str, ...] = ()
+    tasks: dict[str, str] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    @property
+    def columns(self) -> dict[str, ColumnProfile]:
+        """Column profiles by name."""
+        return self.profile.columns
+
+    @property
+    def ok(self) -> bool:
+        """No finding at error severity."""
+        return not self.at_or_above(Severity.ERROR)
+
+    def at_or_above(self, level: Severity | str) -> list[Finding]:
+        """Findings at or above a severity."""
+        level = Severity.parse(level)
+        return [f for f in self.findings if f.severity >= level]
+
+    def raise_if_failed(self, level: Severity | str = Severity.ERROR) -> None:
+        """Raise :class:`~dataguard.errors.FindingsError` if findings reach ``level``."""
+        bad = self.at_or_above(level)
+        if bad:
+            first = bad[0]
+            raise FindingsError(
+                f"{len(bad)} finding(s) at or above {Severity.parse(level).label}; "
+                f"first: {first.message}",
+                bad,
+            )
+
+    def exit_code(self, fail_on: Severity | str = Severity.ERROR) -> int:
+        """0 when no finding reaches ``fail_on``, else 1 (the CLI's convention)."""
+        return 1 if self.at_or_above(fail_on) else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (``schemas/profile-report.schema.json``)."""
+        counts = {s.label: 0 for s in Severity}
+        for f in self.findings:
+            counts[f.severity.label] += 1
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "dataguard_version": __version__,
+            "source": self.profile.source,
+            "n_rows": self.profile.n_rows,
+            "n_columns": len(self.profile.columns),
+            "targets": [{"column": t, "task": self.tasks.get(t)} for t in self.targets],
+            "summary": counts,
+            "findings": [f.to_dict() for f in self.findings],
+            "dataset": {
+                "duplicate_rows": self.profile.duplicate_rows,
+                "duplicates_exact": self.profile.duplicates_exact,
+                "identical_columns": self.profile.identical_columns,
+                "sample_rate": self.profile.sample_rate,
+                "sample_rows": self.profile.sample.num_rows,
+            },
+            "columns": [c.to_dict() for c in self.profile.columns.values()],
+            "rules": self.codes,
+            "thresholds": self.thresholds,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
