@@ -23,7 +23,13 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dataguard.profile._arrow import from_numpy, null_mask, to_float64, values_view
+from dataguard.profile._arrow import (
+    from_numpy,
+    null_mask,
+    temporal_ints,
+    to_float64,
+    values_view,
+)
 from dataguard.profile._math import FloatArray, Moments, batch_moments, merge_moments
 
 __all__ = [
@@ -408,11 +414,7 @@ class TemporalAccumulator:
         self.n_null += array.null_count
         if array.null_count == len(array):
             return
-        ints = (
-            array.cast(pa.int64())
-            if array.type.bit_width == 64
-            else array.cast(pa.int32()).cast(pa.int64())
-        )
+        ints = temporal_ints(array)
         mask = null_mask(ints)
         v = values_view(ints)
         if mask is not None:

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-__all__ = ["from_numpy", "null_mask", "to_float64", "values_view"]
+__all__ = ["from_numpy", "null_mask", "temporal_ints", "to_float64", "values_view"]
 
 _NUMPY: dict[pa.DataType, type[np.generic]] = {
     pa.float64(): np.float64,
@@ -91,6 +91,14 @@ def to_float64(array: pa.Array) -> npt.NDArray[np.float64]:
     if mask is not None:
         x = np.where(mask, np.nan, x)
     return x
+
+
+def temporal_ints(array: pa.Array) -> pa.Array:
+    """A date/time/timestamp/duration array as int64 counts of its unit (nulls kept)."""
+    width = array.type.bit_width
+    storage = pa.int64() if width == 64 else pa.int32()
+    ints = array.view(storage) if array.offset == 0 else array.cast(storage)
+    return ints.cast(pa.int64()) if width != 64 else ints
 
 
 def from_numpy(x: npt.NDArray[Any]) -> pa.Array:

@@ -23,7 +23,13 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dataguard.profile._arrow import from_numpy, null_mask, to_float64, values_view
+from dataguard.profile._arrow import (
+    from_numpy,
+    null_mask,
+    temporal_ints,
+    to_float64,
+    values_view,
+)
 from dataguard.profile._math import U64Array, splitmix64
 
 __all__ = ["DUP_HASH_CAP", "DatasetAccumulator", "column_words", "fold_words"]
@@ -62,7 +68,7 @@ def column_words(array: pa.Array) -> U64Array:
             words = to_float64(array).view(np.uint64)
         else:
             if pa.types.is_temporal(t):
-                array = array.cast(pa.int64())
+                array = temporal_ints(array)
             words = values_view(array).astype(np.int64, copy=False).view(np.uint64)
     else:
         words = _hash_strings([str(v) for v in array.to_pylist()])

@@ -1,0 +1,5 @@
+"""``python -m dataguard.cli``."""
+
+from dataguard.cli import main
+
+main()

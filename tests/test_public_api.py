@@ -1,0 +1,35 @@
+"""The public surface: a sorted, explicit __all__, and rule codes documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import dataguard
+from dataguard.rules import RULES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_all_is_sorted_and_complete() -> None:
+    public = {n for n in vars(dataguard) if not n.startswith("_")}
+    modules = {n for n in public if type(getattr(dataguard, n)).__name__ == "module"}
+    # isort-style order, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions
+    def key(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert sorted(dataguard.__all__, key=key) == list(dataguard.__all__)
+    assert public - modules == set(dataguard.__all__) - {"__version__"}
+
+
+def test_every_rule_code_has_exactly_one_docs_section() -> None:
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (DG\d{3}) ([a-z0-9-]+)", text, flags=re.MULTILINE)
+    assert [c for c, _ in headings] == list(RULES)
+    assert {c: s for c, s in headings} == {c: spec.slug for c, (spec, _) in RULES.items()}
+
+
+def test_rule_specs_are_consistent() -> None:
+    for code, (spec, check) in RULES.items():
+        assert spec.code == code and callable(check)
+        assert set(spec.reason) <= set(range(1, 12))
