@@ -64,8 +64,8 @@ def profile(
     --------
     >>> import pandas as pd
     >>> import dataguard
-    >>> df = pd.DataFrame({"price": [1200.0, 3400.0, 980.0, 5100.0] * 10,
-    ...                    "y": [0, 1, 0, 1] * 10})
+    >>> df = pd.DataFrame({"price": [900.0 + 100 * i for i in range(40)],
+    ...                    "y": [0, 1] * 20})
     >>> report = dataguard.profile(df, target="y")
     >>> [f.code for f in report.findings]
     ['DG101']

@@ -13,6 +13,7 @@ __all__ = [
     "is_binary",
     "is_constant",
     "name_tokens",
+    "name_words",
     "robust_scale",
     "tail_ratio",
 ]
@@ -47,13 +48,22 @@ def tail_ratio(col: ColumnProfile) -> float:
     return (hi - mid) / below
 
 
+def name_words(name: str) -> list[str]:
+    """Lower-case words of a column name in order (snake, kebab, camel case).
+
+    >>> name_words("amountPaid_usd")
+    ['amount', 'paid', 'usd']
+    """
+    return [t.lower() for t in _SPLIT.split(name) if t]
+
+
 def name_tokens(name: str) -> set[str]:
     """Lower-case word tokens of a column name (snake, kebab, camel case).
 
     >>> sorted(name_tokens("userId_hash"))
     ['hash', 'id', 'user']
     """
-    return {t.lower() for t in _SPLIT.split(name) if t}
+    return set(name_words(name))
 
 
 def fmt(x: float | int | None) -> str:

@@ -33,6 +33,7 @@ class Thresholds:
     #: magnitude): one learning rate cannot suit both.
     disparity_ratio: float = 1000.0
     #: DG103: std / |mean| below this: the variation is noise at the value's magnitude.
+    #: Not applied to integer columns (exact in float64): their steps are real (timestamps).
     near_constant_rel: float = 1e-6
     #: DG103: std below this many float ULPs at the column's magnitude is rounding noise.
     near_constant_ulps: float = 1000.0
@@ -51,6 +52,9 @@ class Thresholds:
     #: DG113: Fisher skewness above this, for non-negative values ...
     skew: float = 2.0
     #: DG113: ... and (q99 - q50) / (q50 - q1) above this (robust: not one outlier's doing).
+    #: With half the values at the minimum (q1 == q50, zero inflation) it is measured on the
+    #: values above the minimum as (q99 - q50) / (q50 - min): mostly-zero pixels 0..16 or rare
+    #: counts 0..3 are not a tail a log fixes; zero-inflated amounts spanning decades are.
     tail_ratio: float = 8.0
     #: DG114: text columns with distinct/non-null above this share are identifiers.
     id_distinct_share: float = 0.95

@@ -26,12 +26,21 @@ def near_constant_reason(c: ColumnProfile, t: Thresholds) -> str | None:
         return None
     if is_constant(c):
         return "constant"
-    if abs(c.mean) > 0 and c.std < t.near_constant_rel * abs(c.mean):
+    if abs(c.mean) > 0 and not _exact_integers(c) and c.std < t.near_constant_rel * abs(c.mean):
         return "relative"
     floating = c.dtype.startswith(("float", "double", "halffloat"))
     if floating and c.resolution and c.std < t.near_constant_ulps * c.resolution:
         return "resolution"
     return None
+
+
+def _exact_integers(c: ColumnProfile) -> bool:
+    """Integer values that float64 holds exactly (|x| < 2**53): no rounding noise to amplify.
+
+    A tiny spread relative to a large magnitude is then real variation (epoch seconds over
+    an hour: std 1e3 at 1.7e9), which DG105 handles by centring, not noise to drop.
+    """
+    return bool(c.integral) and max(abs(c.min), abs(c.max)) < 2.0**53
 
 
 def _dominant(c: ColumnProfile, t: Thresholds) -> tuple[object, float] | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataguard.findings import Finding, Severity
 from dataguard.profile import ColumnProfile
 from dataguard.rules._context import RuleContext, RuleSpec
-from dataguard.rules._measures import fmt, name_tokens
+from dataguard.rules._measures import fmt, name_tokens, name_words
 
 DG114 = RuleSpec(
     "DG114",
@@ -55,6 +55,31 @@ DG125 = RuleSpec(
 )
 
 _ID_TOKENS = {"id", "ids", "idx", "index", "key", "uuid", "guid", "pk", "rowid", "row"}
+#: Words that end in "id" without naming an identifier ("amount_paid", "humid", "is_valid").
+_NOT_ID_WORDS = {
+    "acid",
+    "android",
+    "avoid",
+    "covid",
+    "fluid",
+    "grid",
+    "humid",
+    "hybrid",
+    "invalid",
+    "lipid",
+    "liquid",
+    "paid",
+    "prepaid",
+    "rapid",
+    "rigid",
+    "sigmoid",
+    "solid",
+    "steroid",
+    "thyroid",
+    "unpaid",
+    "valid",
+    "void",
+}
 _CODE_TOKENS = {
     "code",
     "codes",
@@ -86,6 +111,15 @@ def _counter(c: ColumnProfile) -> bool:
     )
 
 
+def _id_named(name: str) -> bool:
+    """An identifier's name: an id word ("user_id", "rowIndex") or a last word ending in
+    "id" ("userid") that is not an ordinary word ("amount_paid", "humid")."""
+    words = name_words(name)
+    if set(words) & _ID_TOKENS:
+        return True
+    return bool(words) and words[-1].endswith("id") and words[-1] not in _NOT_ID_WORDS
+
+
 def _unique(c: ColumnProfile) -> bool:
     if c.distinct_exact and c.n_distinct is not None:
         return c.n_distinct == c.n_valid
@@ -100,7 +134,7 @@ def id_like(ctx: RuleContext) -> Iterator[Finding]:
     """DG114."""
     t = ctx.thresholds
     for c in ctx.inputs():
-        named = bool(name_tokens(c.name) & _ID_TOKENS) or c.name.lower().endswith("id")
+        named = _id_named(c.name)
         if c.kind == "numeric":
             if _counter(c):
                 why = (
