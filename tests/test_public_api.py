@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_all_is_sorted_and_complete() -> None:
     public = {n for n in vars(dataguard) if not n.startswith("_")}
     modules = {n for n in public if type(getattr(dataguard, n)).__name__ == "module"}
+
     # isort-style order, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions
     def key(name: str) -> tuple[int, str]:
         return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
@@ -31,5 +32,6 @@ def test_every_rule_code_has_exactly_one_docs_section() -> None:
 
 def test_rule_specs_are_consistent() -> None:
     for code, (spec, check) in RULES.items():
-        assert spec.code == code and callable(check)
+        assert spec.code == code
+        assert callable(check)
         assert set(spec.reason) <= set(range(1, 12))

@@ -23,8 +23,12 @@ runner = CliRunner()
 def _good(tmp_path: Path) -> Path:
     rng = np.random.default_rng(3)
     path = tmp_path / "good.parquet"
-    pq.write_table(pa.table({"a": rng.normal(size=500), "b": rng.normal(size=500),
-                             "y": rng.integers(0, 2, 500)}), path)
+    pq.write_table(
+        pa.table(
+            {"a": rng.normal(size=500), "b": rng.normal(size=500), "y": rng.integers(0, 2, 500)}
+        ),
+        path,
+    )
     return path
 
 
@@ -38,8 +42,13 @@ def _bad_scale(tmp_path: Path) -> Path:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dataguard.cli", *args], capture_output=True,
-                          text=True, cwd=ROOT, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "dataguard.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
@@ -79,8 +88,12 @@ def test_findings_exit_codes_follow_fail_on(tmp_path: Path) -> None:
     assert runner.invoke(app, ["profile", str(good)]).exit_code == 0
     assert runner.invoke(app, ["profile", str(bad)]).exit_code == 1  # DG107 is an error
     assert runner.invoke(app, ["profile", str(bad), "--ignore", "DG107"]).exit_code == 0
-    assert runner.invoke(app, ["profile", str(bad), "--ignore", "DG107",
-                               "--fail-on", "warning"]).exit_code == 1
+    assert (
+        runner.invoke(
+            app, ["profile", str(bad), "--ignore", "DG107", "--fail-on", "warning"]
+        ).exit_code
+        == 1
+    )
     assert runner.invoke(app, ["profile", str(bad), "--select", "DG101"]).exit_code == 0
 
 
@@ -88,8 +101,9 @@ def test_json_output_validates_against_committed_schema(tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "schemas" / "profile-report.schema.json").read_text())
     out = tmp_path / "r.json"
-    result = runner.invoke(app, ["profile", str(_bad_scale(tmp_path)), "-t", "b", "-f", "json",
-                                 "-o", str(out)])
+    result = runner.invoke(
+        app, ["profile", str(_bad_scale(tmp_path)), "-t", "b", "-f", "json", "-o", str(out)]
+    )
     assert result.exit_code == 1
     doc = json.loads(out.read_text())
     jsonschema.validate(doc, schema)
@@ -99,8 +113,9 @@ def test_json_output_validates_against_committed_schema(tmp_path: Path) -> None:
 
 def test_zero_rows_all_null_and_mixed_csv_are_findings(tmp_path: Path) -> None:
     pq.write_table(pa.table({"a": pa.array([], pa.float64())}), tmp_path / "z.parquet")
-    pq.write_table(pa.table({"a": pa.nulls(30, pa.float64()), "b": np.arange(30.0)}),
-                   tmp_path / "n.parquet")
+    pq.write_table(
+        pa.table({"a": pa.nulls(30, pa.float64()), "b": np.arange(30.0)}), tmp_path / "n.parquet"
+    )
     rows = ["v,w"] + [f"{i},{i % 3}" for i in range(5000)] + ["n/a,1", "missing,2"]
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
     for name, code in (("z.parquet", None), ("n.parquet", "DG106"), ("m.csv", "DG125")):
@@ -115,17 +130,20 @@ def test_text_output_ranks_findings_and_lists_columns(tmp_path: Path) -> None:
     result = runner.invoke(app, ["profile", str(_bad_scale(tmp_path))])
     out = result.output
     assert out.index("DG107") < out.index("DG101")  # errors before warnings
-    assert "columns" in out and "1 error(s)" in out
+    assert "columns" in out
+    assert "1 error(s)" in out
 
 
 def test_explain_version_and_unknown_code() -> None:
     assert runner.invoke(app, ["--version"]).output.strip() == f"dataguard {__version__}"
     explained = runner.invoke(app, ["explain", "DG101"])
-    assert explained.exit_code == 0 and explained.output.startswith("## DG101 unscaled-feature")
+    assert explained.exit_code == 0
+    assert explained.output.startswith("## DG101 unscaled-feature")
     listing = runner.invoke(app, ["explain"]).output
     assert "DG125" in listing
     proc = _run("explain", "DG999")
-    assert proc.returncode == 2 and "DG999" in proc.stderr
+    assert proc.returncode == 2
+    assert "DG999" in proc.stderr
 
 
 def test_unknown_rule_and_target_are_usage_errors(tmp_path: Path) -> None:

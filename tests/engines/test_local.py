@@ -13,8 +13,20 @@ from dataguard.engines import profile_source
 from dataguard.io import open_source
 from dataguard.profile._dataset import DUP_HASH_CAP, DatasetAccumulator
 
-EXACT = ("n_rows", "n_null", "n_nan", "n_posinf", "n_neginf", "n_valid", "min", "max",
-         "n_distinct", "integral", "increasing", "strictly_increasing")
+EXACT = (
+    "n_rows",
+    "n_null",
+    "n_nan",
+    "n_posinf",
+    "n_neginf",
+    "n_valid",
+    "min",
+    "max",
+    "n_distinct",
+    "integral",
+    "increasing",
+    "strictly_increasing",
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +35,14 @@ def parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(11)
     x = rng.normal(5.0, 2.0, n)
     x[rng.random(n) < 0.01] = np.inf
-    table = pa.table({
-        "row": np.arange(n),
-        "x": pa.array(x, mask=rng.random(n) < 0.05),
-        "k": rng.integers(0, 5, n),
-        "c": rng.choice(["red", "green", "blue"], n),
-    })
+    table = pa.table(
+        {
+            "row": np.arange(n),
+            "x": pa.array(x, mask=rng.random(n) < 0.05),
+            "k": rng.integers(0, 5, n),
+            "c": rng.choice(["red", "green", "blue"], n),
+        }
+    )
     table = pa.concat_tables([table, table.slice(0, 500)])  # 500 duplicate rows at the end
     path = tmp_path_factory.mktemp("eng") / "t.parquet"
     pq.write_table(table, path, row_group_size=8192)
@@ -46,7 +60,8 @@ def test_two_processes_equal_one(parquet: Path) -> None:
             assert a.std == pytest.approx(b.std, rel=1e-12)
     assert one.n_rows == two.n_rows == 60_500
     assert one.duplicate_rows == two.duplicate_rows == 500
-    assert one.duplicates_exact and two.duplicates_exact
+    assert one.duplicates_exact
+    assert two.duplicates_exact
     # the row counter is strictly increasing only up to the duplicated tail
     assert not two.columns["row"].strictly_increasing
 
@@ -82,5 +97,5 @@ def test_worker_error_is_an_input_error(tmp_path: Path, parquet: Path) -> None:
     src = open_source(broken)
     broken.write_bytes(b"PAR1 not any more")
     proc = _start_worker(src, [1, 2], 1.0, 0)
-    with pytest.raises(InputError, match="gone.parquet"):
+    with pytest.raises(InputError, match=r"gone\.parquet"):
         _finish_worker(proc, source)

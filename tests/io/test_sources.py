@@ -18,8 +18,18 @@ import dataguard
 from dataguard.errors import InputError
 from dataguard.io import open_source
 
-EXACT = ("n_rows", "n_null", "n_nan", "n_posinf", "n_neginf", "n_valid", "min", "max",
-         "n_distinct", "integral")
+EXACT = (
+    "n_rows",
+    "n_null",
+    "n_nan",
+    "n_posinf",
+    "n_neginf",
+    "n_valid",
+    "min",
+    "max",
+    "n_distinct",
+    "integral",
+)
 
 
 def _table(n: int = 3000) -> pa.Table:
@@ -27,12 +37,14 @@ def _table(n: int = 3000) -> pa.Table:
     x = rng.normal(10.0, 3.0, n)
     # nulls only: a pandas float column cannot tell null from NaN (both become NaN, and
     # Arrow reads a pandas NaN as null), so NaN is tested where the input keeps it apart
-    return pa.table({
-        "x": pa.array(x, mask=np.arange(n) % 50 == 0),
-        "k": pa.array(rng.integers(0, 7, n)),
-        "c": pa.array(rng.choice(["a", "b", "c"], n)),
-        "f": pa.array(rng.random(n) < 0.3),
-    })
+    return pa.table(
+        {
+            "x": pa.array(x, mask=np.arange(n) % 50 == 0),
+            "k": pa.array(rng.integers(0, 7, n)),
+            "c": pa.array(rng.choice(["a", "b", "c"], n)),
+            "f": pa.array(rng.random(n) < 0.3),
+        }
+    )
 
 
 def _exact(report: dataguard.ProfileReport) -> dict[str, tuple]:
@@ -49,8 +61,12 @@ def test_same_profile_from_every_input_kind(tmp_path: Path) -> None:
     feather.write_feather(table, tmp_path / "t.feather")
     reference = dataguard.profile(table)
     frame = table.to_pandas()
-    inputs = [tmp_path / "t.parquet", tmp_path / "t.feather", frame,
-              pa.Table.from_pandas(frame, preserve_index=False)]
+    inputs = [
+        tmp_path / "t.parquet",
+        tmp_path / "t.feather",
+        frame,
+        pa.Table.from_pandas(frame, preserve_index=False),
+    ]
     polars = pytest.importorskip("polars")
     inputs.append(polars.from_arrow(table))
     for obj in inputs:
@@ -62,11 +78,13 @@ def test_same_profile_from_every_input_kind(tmp_path: Path) -> None:
 
 
 def test_pandas_nullable_and_categorical_dtypes() -> None:
-    df = pd.DataFrame({
-        "i": pd.array([1, None, 3, 4] * 10, dtype="Int64"),
-        "cat": pd.Categorical(["x", "y", "x", None] * 10),
-        "s": pd.array(["u", "v", None, "u"] * 10, dtype="string"),
-    })
+    df = pd.DataFrame(
+        {
+            "i": pd.array([1, None, 3, 4] * 10, dtype="Int64"),
+            "cat": pd.Categorical(["x", "y", "x", None] * 10),
+            "s": pd.array(["u", "v", None, "u"] * 10, dtype="string"),
+        }
+    )
     cols = dataguard.profile(df).columns
     assert (cols["i"].n_null, cols["i"].kind, cols["i"].max) == (10, "numeric", 4.0)
     assert (cols["cat"].kind, cols["cat"].n_null, cols["cat"].n_distinct) == ("categorical", 10, 2)
@@ -97,22 +115,28 @@ def test_unknown_column_is_an_input_error() -> None:
 
 def test_other_types_profiled_or_reported(tmp_path: Path) -> None:
     n = 40
-    table = pa.table({
-        "when": pa.array([dt.datetime(2024, 1, 1) + dt.timedelta(hours=i) for i in range(n)]),
-        "day": pa.array([dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(n)]),
-        "price": pa.array([decimal.Decimal(f"{i}.25") for i in range(n)], pa.decimal128(10, 2)),
-        "tags": pa.array([[i, i + 1] for i in range(n)]),
-        "dict": pa.array(["a", "b"] * (n // 2)).dictionary_encode(),
-        "flag": pa.array([True, False] * (n // 2)),
-    })
+    table = pa.table(
+        {
+            "when": pa.array([dt.datetime(2024, 1, 1) + dt.timedelta(hours=i) for i in range(n)]),
+            "day": pa.array([dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(n)]),
+            "price": pa.array([decimal.Decimal(f"{i}.25") for i in range(n)], pa.decimal128(10, 2)),
+            "tags": pa.array([[i, i + 1] for i in range(n)]),
+            "dict": pa.array(["a", "b"] * (n // 2)).dictionary_encode(),
+            "flag": pa.array([True, False] * (n // 2)),
+        }
+    )
     pq.write_table(table, tmp_path / "t.parquet")
     report = dataguard.profile(tmp_path / "t.parquet")
     cols = report.columns
-    assert cols["when"].kind == "temporal" and cols["when"].min == "2024-01-01T00:00:00.000000"
+    assert cols["when"].kind == "temporal"
+    assert cols["when"].min == "2024-01-01T00:00:00.000000"
     assert cols["day"].max == "2024-02-09"
-    assert cols["price"].kind == "numeric" and cols["price"].max == pytest.approx(39.25)
-    assert cols["dict"].kind == "categorical" and cols["dict"].n_distinct == 2
-    assert cols["flag"].kind == "numeric" and cols["flag"].mean == 0.5
+    assert cols["price"].kind == "numeric"
+    assert cols["price"].max == pytest.approx(39.25)
+    assert cols["dict"].kind == "categorical"
+    assert cols["dict"].n_distinct == 2
+    assert cols["flag"].kind == "numeric"
+    assert cols["flag"].mean == 0.5
     dg123 = {f.columns[0]: f for f in report.findings if f.code == "DG123"}
     assert set(dg123) == {"when", "day", "tags"}
     assert "list" in dg123["tags"].message
@@ -124,4 +148,5 @@ def test_zero_rows_and_all_null_give_findings_not_errors(tmp_path: Path) -> None
     assert empty.profile.n_rows == 0
     nulls = dataguard.profile(pa.table({"a": pa.nulls(50, pa.float64()), "b": range(50)}))
     dg106 = [f for f in nulls.findings if f.code == "DG106"]
-    assert dg106 and dg106[0].evidence["null_share"] == 1.0
+    assert dg106
+    assert dg106[0].evidence["null_share"] == 1.0

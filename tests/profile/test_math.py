@@ -82,8 +82,11 @@ def test_mean_and_std_match_fsum_within_1e_12_of_max_abs(values: list, cuts: lis
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(FINITE, min_size=1, max_size=200), st.lists(st.integers(0, 200), max_size=5),
-       st.randoms(use_true_random=False))
+@given(
+    st.lists(FINITE, min_size=1, max_size=200),
+    st.lists(st.integers(0, 200), max_size=5),
+    st.randoms(use_true_random=False),
+)
 def test_merge_is_commutative_in_any_order(values: list, cuts: list[int], rnd) -> None:
     parts = _split(values, cuts)
     order = list(range(len(parts)))
@@ -103,13 +106,17 @@ def test_empty_accumulator_is_the_identity(values: list) -> None:
     for merged in (zero.merge(acc), acc.merge(zero)):
         assert merged.to_state()["moments"] == acc.to_state()["moments"]
         assert (merged.n_rows, merged.n_null, merged.min, merged.max) == (
-            acc.n_rows, acc.n_null, acc.min, acc.max)
+            acc.n_rows,
+            acc.n_null,
+            acc.min,
+            acc.max,
+        )
 
 
 @given(st.lists(FINITE, min_size=3, max_size=200))
 def test_higher_moments_match_two_pass_reference(values: list) -> None:
     x = np.array(values)
-    m = merge_moments(batch_moments(x[: len(x) // 2]), batch_moments(x[len(x) // 2:]))
+    m = merge_moments(batch_moments(x[: len(x) // 2]), batch_moments(x[len(x) // 2 :]))
     d = x - x.mean()
     scale = max(1.0, float(np.max(np.abs(x)))) ** 3 * len(x)
     assert m.m3 == pytest.approx(float(np.sum(d**3)), rel=1e-6, abs=1e-9 * scale)
@@ -131,4 +138,5 @@ def test_sequence_fields_follow_row_order() -> None:
 def test_moments_of_constant_batch_have_no_spread() -> None:
     m = batch_moments(np.full(1000, 5.0))
     assert (m.m2, m.variance) == (0.0, 0.0)
-    assert math.isnan(m.skewness) and math.isnan(Moments().std)
+    assert math.isnan(m.skewness)
+    assert math.isnan(Moments().std)

@@ -3,6 +3,7 @@ after merging batches (docs/architecture.md states the bound)."""
 
 from __future__ import annotations
 
+import datasketches as ds
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -10,8 +11,6 @@ import pytest
 from dataguard.engines._local import SAMPLE_ROWS, _bernoulli_positions
 from dataguard.profile._accumulators import KLL_K, NumericAccumulator
 from dataguard.profile._math import rank_error_bound
-
-import datasketches as ds
 
 N = 1_000_000
 PROBS = [i / 100 for i in range(1, 100)]
@@ -21,11 +20,13 @@ PROBS = [i / 100 for i in range(1, 100)]
 def data() -> np.ndarray:
     rng = np.random.default_rng(20261128)
     # a skewed, multi-modal mixture with ties: harder than a normal
-    return np.concatenate([
-        rng.lognormal(3.0, 1.0, N // 2),
-        rng.normal(-50.0, 5.0, N // 4),
-        np.round(rng.uniform(0, 100, N - N // 2 - N // 4)),
-    ])
+    return np.concatenate(
+        [
+            rng.lognormal(3.0, 1.0, N // 2),
+            rng.normal(-50.0, 5.0, N // 4),
+            np.round(rng.uniform(0, 100, N - N // 2 - N // 4)),
+        ]
+    )
 
 
 def _max_rank_error(sorted_x: np.ndarray, estimates: list[float]) -> float:
