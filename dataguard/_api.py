@@ -45,7 +45,8 @@ def profile(
     columns : list of str, optional
         Profile only these columns (targets are added).
     select, ignore : list of str, optional
-        Rule codes or prefixes to run / skip (default: ``[tool.dataguard]``, then all).
+        Rule codes or prefixes to run / skip. Either one given replaces both of the
+        ``[tool.dataguard]`` settings; neither given: the project's, else all rules.
     thresholds : dict or Thresholds, optional
         Threshold overrides (default: ``[tool.dataguard.thresholds]``, then the defaults).
     config : ProjectConfig, optional
@@ -79,9 +80,9 @@ def profile(
         if isinstance(thresholds, Thresholds)
         else Thresholds().replace(**{**cfg.thresholds, **dict(thresholds or {})})
     )
-    codes = select_codes(
-        select if select is not None else cfg.select, ignore if ignore is not None else cfg.ignore
-    )
+    if select is None and ignore is None:  # explicit arguments replace the project's pair
+        select, ignore = cfg.select, cfg.ignore
+    codes = select_codes(select, ignore)
     if columns is not None:
         columns = list(dict.fromkeys([*columns, *targets]))
     start = time.perf_counter()

@@ -47,7 +47,7 @@ def test_defaults_then_pyproject_then_flags(project: Path) -> None:
         '[tool.dataguard]\nignore = ["DG101"]\nfail-on = "info"\n', encoding="utf-8"
     )
     assert "DG101" not in _codes([])
-    assert "DG101" in _codes(["--ignore", "DG102"])  # the flag replaces the project's list
+    assert "DG101" in _codes(["--ignore", "DG102"])  # a flag replaces the project's lists
     result = runner.invoke(app, ["profile", "t.parquet", "--select", "DG101"])
     assert result.exit_code == 1  # fail-on = "info" from pyproject; DG101 fires again
     assert (
