@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CATEGORIES", "Finding", "Severity"]
+__all__ = ["CATEGORIES", "Finding", "Severity", "json_safe"]
 
 #: The fixed category names (DESIGN.md); the JSON carries them.
 CATEGORIES: tuple[str, ...] = (
@@ -79,16 +79,20 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-def _json_number(value: Any) -> Any:
-    """Make evidence JSON-safe: numpy scalars to Python, non-finite floats to strings."""
+def json_safe(value: Any) -> Any:
+    """Make a value JSON-safe: numpy scalars to Python, non-finite floats to strings.
+
+    >>> json_safe({"a": float("inf"), "b": [1.5, float("nan")]})
+    {'a': 'inf', 'b': [1.5, 'nan']}
+    """
     if hasattr(value, "item") and not isinstance(value, (list, tuple, dict)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, Mapping):
-        return {str(k): _json_number(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_number(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -141,7 +145,7 @@ class Finding:
             "severity": self.severity.label,
             "columns": list(self.columns),
             "message": self.message,
-            "evidence": _json_number(dict(self.evidence)),
+            "evidence": json_safe(dict(self.evidence)),
             "reason": list(self.reason),
-            "fix": _json_number(dict(self.fix)) if self.fix is not None else None,
+            "fix": json_safe(dict(self.fix)) if self.fix is not None else None,
         }

@@ -245,8 +245,10 @@ def _open_csv(path: Path, batch_rows: int) -> Source:
             raise InputError(f"{name}: not a readable CSV file ({_one_line(exc)})") from exc
     undecodable = [f.name for f in table.schema if pa.types.is_binary(f.type)]
     if undecodable:  # pyarrow falls back to binary for text that is not valid UTF-8
-        raise InputError(f"{name}: cannot be decoded as UTF-8 (column {undecodable[0]!r}); "
-                         "re-save the file as UTF-8")
+        raise InputError(
+            f"{name}: cannot be decoded as UTF-8 (column {undecodable[0]!r}); "
+            "re-save the file as UTF-8"
+        )
     return _open_table(table, name, batch_rows)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from dataguard._version import __version__
 from dataguard.errors import FindingsError
-from dataguard.findings import Finding, Severity
+from dataguard.findings import Finding, Severity, json_safe
 from dataguard.profile import ColumnProfile, Profile
 
 __all__ = ["SCHEMA_VERSION", "ProfileReport"]
@@ -75,24 +75,27 @@ class ProfileReport:
         counts = {s.label: 0 for s in Severity}
         for f in self.findings:
             counts[f.severity.label] += 1
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "dataguard_version": __version__,
-            "source": self.profile.source,
-            "n_rows": self.profile.n_rows,
-            "n_columns": len(self.profile.columns),
-            "targets": [{"column": t, "task": self.tasks.get(t)} for t in self.targets],
-            "summary": counts,
-            "findings": [f.to_dict() for f in self.findings],
-            "dataset": {
-                "duplicate_rows": self.profile.duplicate_rows,
-                "duplicates_exact": self.profile.duplicates_exact,
-                "identical_columns": self.profile.identical_columns,
-                "sample_rate": self.profile.sample_rate,
-                "sample_rows": self.profile.sample.num_rows,
-            },
-            "columns": [c.to_dict() for c in self.profile.columns.values()],
-            "rules": self.codes,
-            "thresholds": self.thresholds,
-            "elapsed_s": round(self.elapsed_s, 3),
-        }
+        doc: dict[str, Any] = json_safe(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "dataguard_version": __version__,
+                "source": self.profile.source,
+                "n_rows": self.profile.n_rows,
+                "n_columns": len(self.profile.columns),
+                "targets": [{"column": t, "task": self.tasks.get(t)} for t in self.targets],
+                "summary": counts,
+                "findings": [f.to_dict() for f in self.findings],
+                "dataset": {
+                    "duplicate_rows": self.profile.duplicate_rows,
+                    "duplicates_exact": self.profile.duplicates_exact,
+                    "identical_columns": self.profile.identical_columns,
+                    "sample_rate": self.profile.sample_rate,
+                    "sample_rows": self.profile.sample.num_rows,
+                },
+                "columns": [c.to_dict() for c in self.profile.columns.values()],
+                "rules": self.codes,
+                "thresholds": self.thresholds,
+                "elapsed_s": round(self.elapsed_s, 3),
+            }
+        )
+        return doc

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dataguard.findings import Finding, Severity
+from dataguard.profile import ColumnProfile
 from dataguard.rules._context import RuleContext, RuleSpec
 from dataguard.rules._measures import fmt, is_binary, is_constant, robust_scale
 from dataguard.rules.near_constant import near_constant_reason
@@ -44,7 +45,7 @@ DG105 = RuleSpec(
 )
 
 
-def _scalable(ctx: RuleContext) -> list:  # type: ignore[type-arg]
+def _scalable(ctx: RuleContext) -> list[ColumnProfile]:
     """Numeric inputs that scaling rules judge: not binary, not constant, not near-constant."""
     return [
         c
