@@ -1,20 +1,26 @@
 """The local engine: one streaming pass over record batches, on both cores.
 
-Why processes, not threads: the accumulators run many short numpy operations, and two
-threads contending for the GIL ran *slower* than one (measured: 0.65 s vs 0.96 s for the
-same 40 batches on two cores). So a source with several independently readable units (a
-parquet file's row groups) and enough rows is split in two contiguous halves: this process
-profiles the first while one worker process (``python -m dataguard.engines._worker``, which
-imports only pyarrow, numpy and the sketches) profiles the second and sends its accumulator
-states back as JSON. States merge in row order, so order-dependent fields stay right.
+A source with several independently readable units (a parquet file's row groups) and enough
+rows is split into contiguous runs of units, one per core. This process profiles the first
+run while worker processes (``python -m dataguard.engines._worker``, which import only
+pyarrow, numpy and the sketch library) profile the others and send their accumulator states
+back (``_wire``: a JSON header and raw binary parts). States merge in row order, so
+order-dependent fields stay right.
+
+Why processes: threads contend for the GIL between the many short numpy calls, and two of
+them ran no faster than one here. Workers get one OpenBLAS thread: spinning BLAS threads of
+two processes on two cores tripled the wall time. Each process holds at most a few batches
+and the read buffers of one row group, whatever the file's length, so the peak memory of the
+process tree is about (processes x one process's peak) at every file size.
 
 Within a process, a reader thread decodes the next batch (pyarrow releases the GIL while
 decoding) while the caller computes on the current one. At most a few batches are held:
-memory stays flat as rows grow.
+memory stays flat as rows grow. Smaller or unsplittable sources are profiled in-process.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -28,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from dataguard.engines._wire import read_frame
 from dataguard.errors import InputError
 from dataguard.io import Source
 from dataguard.profile import (
@@ -48,6 +55,8 @@ SAMPLE_ROWS = 1 << 17
 #: Fewer rows than this are profiled in one process: a worker's start-up would not pay off.
 PARALLEL_MIN_ROWS = 400_000
 _DONE = object()
+#: Prefix of the progress lines a worker writes to stderr ("progress ROWS").
+_PROGRESS = "progress "
 
 Positions = npt.NDArray[np.int64]
 
@@ -71,8 +80,8 @@ def profile_source(
     seed : int
         Seed of the row sample: the same seed and workers give the same profile.
     workers : int, optional
-        Processes to use: 1 or 2. Default: 2 for a splittable source of at least
-        ``PARALLEL_MIN_ROWS`` rows on a machine with two or more cores.
+        Worker processes; 1 profiles in this process. Default: one per core (at most 2) for
+        a splittable file of at least ``PARALLEL_MIN_ROWS`` rows, else 1.
     progress : callable, optional
         Called with the rows of each batch once it is profiled, and the total (or None).
 
@@ -87,39 +96,42 @@ def profile_source(
     total = source.num_rows
     rate = 1.0 if not total or total <= sample_rows else sample_rows / total
     units = list(range(len(source.unit_rows)))
+    splittable = len(units) >= 2 and source.path is not None and bool(sys.executable)
     if workers is None:
-        workers = (
-            2
-            if (
-                (os.cpu_count() or 1) >= 2
-                and len(units) >= 2
-                and source.path is not None
-                and (total or 0) >= PARALLEL_MIN_ROWS
-            )
-            else 1
-        )
-    if workers < 2 or len(units) < 2 or source.path is None:
+        big = (total or 0) >= PARALLEL_MIN_ROWS
+        workers = min(os.cpu_count() or 1, 2) if big else 1
+    workers = min(workers, len(units))
+    if workers < 2 or not splittable:
         accs, dataset = run_units(source, None, rate, seed, _with_total(progress, total))
         return finalize(accs, dataset, source.name, source.schema)
-    # Contiguous halves by rows; the worker takes the second half.
-    cum = np.cumsum(source.unit_rows)
-    split = int(np.searchsorted(cum, cum[-1] / 2)) + 1
-    split = min(max(split, 1), len(units) - 1)
-    worker = _start_worker(source, units[split:], rate, seed + 1)
+    parts = _split_units(source.unit_rows, workers)
+    procs = [
+        _Worker(source, part, rate, seed + i, progress, total)
+        for i, part in enumerate(parts[1:], start=1)
+    ]
     try:
-        accs, dataset = run_units(source, units[:split], rate, seed, _with_total(progress, total))
-        state = _finish_worker(worker, source)
+        accs, dataset = run_units(source, parts[0], rate, seed, _with_total(progress, total))
+        results = [w.result() for w in procs]
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    for name, acc in accs.items():
-        other = accumulator_from_state(name, acc.dtype, state["columns"][name])
-        accs[name] = acc.merge(other)  # type: ignore[arg-type]
-    dataset = dataset.merge(DatasetAccumulator.from_state(state["dataset"]))
-    if progress is not None:
-        progress(int(sum(source.unit_rows[split:])), total)
+        for w in procs:
+            w.stop()
+    for state, blobs in results:  # in row order: the runs of units are contiguous
+        for name, acc in accs.items():
+            other = accumulator_from_state(name, acc.dtype, state["columns"][name])
+            accs[name] = acc.merge(other)  # type: ignore[arg-type]
+        dataset = dataset.merge(DatasetAccumulator.from_state(state["dataset"], blobs))
     return finalize(accs, dataset, source.name, source.schema)
+
+
+def _split_units(unit_rows: Sequence[int], k: int) -> list[list[int]]:
+    """``k`` contiguous runs of units with about equal rows (none empty)."""
+    cum = np.cumsum(unit_rows)
+    bounds = [0]
+    for i in range(1, k):
+        cut = int(np.searchsorted(cum, cum[-1] * i / k)) + 1
+        bounds.append(min(max(cut, bounds[-1] + 1), len(unit_rows) - (k - i)))
+    bounds.append(len(unit_rows))
+    return [list(range(a, b)) for a, b in itertools.pairwise(bounds)]
 
 
 def _with_total(
@@ -155,32 +167,82 @@ def run_units(
     return accs, dataset
 
 
-def _start_worker(
-    source: Source, units: list[int], rate: float, seed: int
-) -> subprocess.Popen[bytes]:
-    task = {
-        "path": source.path,
-        "columns": source.columns,
-        "units": units,
-        "rate": rate,
-        "seed": seed,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "dataguard.engines._worker", json.dumps(task)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
-    )
+class _Worker:
+    """One worker process: its task on the command line, progress lines on stderr, the
+    state frame on stdout (read by threads, so neither pipe can fill and stall it)."""
 
+    def __init__(
+        self,
+        source: Source,
+        units: list[int],
+        rate: float,
+        seed: int,
+        progress: Callable[[int, int | None], None] | None,
+        total: int | None,
+    ) -> None:
+        task = {
+            "path": source.path,
+            "columns": source.columns,
+            "units": units,
+            "rate": rate,
+            "seed": seed,
+            "progress": progress is not None,
+        }
+        self.name = source.name
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dataguard.engines._worker", json.dumps(task)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+        )
+        self.out = b""
+        self.errors: list[str] = []
+        self.readers = [
+            threading.Thread(target=self._read_out, daemon=True),
+            threading.Thread(target=self._read_err, args=(progress, total), daemon=True),
+        ]
+        for t in self.readers:
+            t.start()
 
-def _finish_worker(proc: subprocess.Popen[bytes], source: Source) -> dict[str, Any]:
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        lines = err.decode(errors="replace").strip().splitlines()
-        raise InputError(lines[-1] if lines else f"{source.name}: the worker process failed")
-    state: dict[str, Any] = json.loads(out)
-    return state
+    def _read_out(self) -> None:
+        assert self.proc.stdout is not None
+        with self.proc.stdout as pipe:
+            self.out = pipe.read()
+
+    def _read_err(
+        self, progress: Callable[[int, int | None], None] | None, total: int | None
+    ) -> None:
+        assert self.proc.stderr is not None
+        with self.proc.stderr as pipe:
+            for raw in pipe:
+                line = raw.decode(errors="replace").strip()
+                if line.startswith(_PROGRESS):
+                    if progress is not None:
+                        progress(int(line[len(_PROGRESS) :]), total)
+                elif line:
+                    self.errors.append(line)
+
+    def result(self) -> tuple[dict[str, Any], list[Any]]:
+        """Wait for the worker; its state, or an :class:`InputError` with its message."""
+        code = self.proc.wait()
+        for t in self.readers:
+            t.join()
+        if code != 0:
+            raise InputError(
+                self.errors[-1]
+                if self.errors
+                else f"{self.name}: the worker process failed (exit {code})"
+            )
+        return read_frame(self.out)
+
+    def stop(self) -> None:
+        """Kill the worker if it is still running (after an error elsewhere)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for t in self.readers:
+            t.join()
 
 
 def _bernoulli_positions(rng: np.random.Generator, n: int, rate: float) -> Positions:

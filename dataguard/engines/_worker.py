@@ -2,8 +2,10 @@
 
 Run as ``python -m dataguard.engines._worker TASK`` with TASK a JSON object
 (``path``, ``columns``, ``units``, ``rate``, ``seed``); writes one JSON object
-``{"columns": {name: state}, "dataset": state}`` to stdout. It imports pyarrow, numpy and
-the sketch library only: no pandas, typer or rich.
+``{"columns": {name: state}, "dataset": state}`` to stdout in the frame of
+:func:`dataguard.engines._wire.write_frame` (a JSON header, then raw binary parts: the row
+sample as Arrow IPC and the row hashes). It imports pyarrow, numpy and the sketch library
+only: no pandas, typer or rich.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ import json
 import sys
 
 from dataguard.engines._local import run_units
+from dataguard.engines._wire import write_frame
 from dataguard.errors import DataguardError
 from dataguard.io import open_source
+
+
+def _report_progress(rows: int) -> None:
+    sys.stderr.write(f"progress {rows}\n")
+    sys.stderr.flush()
 
 
 def main() -> int:
@@ -21,12 +29,22 @@ def main() -> int:
     task = json.loads(sys.argv[1])
     try:
         source = open_source(task["path"], columns=task["columns"])
-        accs, dataset = run_units(source, task["units"], task["rate"], task["seed"])
+        accs, dataset = run_units(
+            source,
+            task["units"],
+            task["rate"],
+            task["seed"],
+            _report_progress if task.get("progress") else None,
+        )
     except DataguardError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    out = {"columns": {n: a.to_state() for n, a in accs.items()}, "dataset": dataset.to_state()}
-    sys.stdout.write(json.dumps(out))
+    blobs: list[memoryview] = []
+    header = {
+        "columns": {n: a.to_state() for n, a in accs.items()},
+        "dataset": dataset.to_state(blobs),
+    }
+    write_frame(sys.stdout.buffer, header, blobs)
     return 0
 
 

@@ -31,7 +31,7 @@ DATA_SUFFIXES: dict[str, str] = {
 
 #: Rows per record batch: small enough to stay in cache, large enough to amortise Python.
 BATCH_ROWS = 65_536
-_READ_BUFFER = 1 << 20
+_READ_BUFFER = 1 << 18
 
 
 @dataclass

@@ -34,8 +34,8 @@ from dataguard.profile._math import U64Array, splitmix64
 
 __all__ = ["DUP_HASH_CAP", "DatasetAccumulator", "column_words", "fold_words"]
 
-#: Row hashes held for duplicate detection before the sampling threshold halves (8 MiB).
-DUP_HASH_CAP = 1 << 20
+#: Row hashes held for duplicate detection before the sampling threshold halves (2 MiB).
+DUP_HASH_CAP = 1 << 18
 _NULL_WORD = np.uint64(0x6A09E667F3BCC908)
 _MUL = np.uint64(0x100000001B3)
 
@@ -164,34 +164,50 @@ class DatasetAccumulator:
         exact = self.dup_rate >= 1.0
         return (dups if exact else round(dups / self.dup_rate)), exact
 
-    def to_state(self) -> dict[str, Any]:
-        """A JSON-safe dict of the whole state (sample as Arrow IPC, hashes as bytes)."""
+    def to_state(self, blobs: list[Any] | None = None) -> dict[str, Any]:
+        """The whole state as a dict: the sample as Arrow IPC, the hashes as raw bytes.
+
+        With ``blobs`` (a list), the two binary parts are appended to it and the dict holds
+        their indices (the worker protocol); without, they are base64 text (pure JSON).
+        """
         sink = pa.BufferOutputStream()
         if self.sample:
             with pa.ipc.new_stream(sink, self.sample[0].schema) as writer:
                 for b in self.sample:
                     writer.write_batch(b)
         hashes = np.concatenate(self.hashes) if self.hashes else np.empty(0, np.uint64)
+        parts = [sink.getvalue(), hashes.view(np.uint8).data]
+        if blobs is None:
+            refs: list[Any] = [base64.b64encode(bytes(p)).decode("ascii") for p in parts]
+        else:
+            refs = [{"blob": len(blobs)}, {"blob": len(blobs) + 1}]
+            blobs.extend(parts)
         return {
             "n_rows": self.n_rows,
             "rate": self.rate,
-            "sample": base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii"),
+            "sample": refs[0],
             "dup_threshold": int(self.dup_threshold),
             "dup_rate": self.dup_rate,
-            "hashes": base64.b64encode(hashes.tobytes()).decode("ascii"),
+            "hashes": refs[1],
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> DatasetAccumulator:
-        """Rebuild from :meth:`to_state` output."""
+    def from_state(
+        cls, state: dict[str, Any], blobs: list[Any] | None = None
+    ) -> DatasetAccumulator:
+        """Rebuild from :meth:`to_state` output (and its ``blobs``, if it used them)."""
+
+        def part(ref: Any) -> Any:
+            return blobs[ref["blob"]] if isinstance(ref, dict) and blobs else base64.b64decode(ref)
+
         out = cls(state["rate"])
         out.n_rows = state["n_rows"]
-        raw = base64.b64decode(state["sample"])
-        if raw:
+        raw = part(state["sample"])
+        if len(raw):
             out.sample = list(pa.ipc.open_stream(pa.py_buffer(raw)))
         out.dup_threshold = np.uint64(state["dup_threshold"])
         out.dup_rate = state["dup_rate"]
-        hashes = np.frombuffer(base64.b64decode(state["hashes"]), dtype=np.uint64)
+        hashes = np.frombuffer(part(state["hashes"]), dtype=np.uint64)
         out.hashes = [hashes] if hashes.size else []
         out.n_hashes = int(hashes.size)
         return out

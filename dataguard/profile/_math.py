@@ -97,6 +97,11 @@ def batch_moments(x: FloatArray) -> Moments:
     n = int(x.size)
     if n == 0:
         return Moments()
+    with np.errstate(over="ignore", invalid="ignore"):  # |x| near 1e300: powers overflow to inf
+        return _centred_moments(x, n)
+
+
+def _centred_moments(x: FloatArray, n: int) -> Moments:
     mean = float(x.sum()) / n
     d = x - mean
     d2 = d * d

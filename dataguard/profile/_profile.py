@@ -261,7 +261,12 @@ def _numeric(acc: NumericAccumulator, sampled: pa.ChunkedArray | None) -> Column
     col.increasing, col.strictly_increasing = acc.increasing, acc.strictly_increasing
     mag = max(abs(acc.min), abs(acc.max))
     is_float = pa.types.is_floating(acc.dtype)
-    col.resolution = float(np.spacing(np.float64(mag))) if is_float else 1.0
+    ftype = (
+        np.float32
+        if pa.types.is_float32(acc.dtype) or pa.types.is_float16(acc.dtype)
+        else np.float64
+    )
+    col.resolution = float(np.spacing(ftype(mag))) if is_float else 1.0
     col.float32_resolution = float(np.spacing(np.float32(min(mag, 3.0e38))))
     x = _finite(sampled)
     col.sample_size = int(x.size)

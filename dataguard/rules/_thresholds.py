@@ -35,8 +35,10 @@ class Thresholds:
     #: DG103: std / |mean| below this: the variation is noise at the value's magnitude.
     #: Not applied to integer columns (exact in float64): their steps are real (timestamps).
     near_constant_rel: float = 1e-6
-    #: DG103: std below this many float ULPs at the column's magnitude is rounding noise.
-    near_constant_ulps: float = 1000.0
+    #: DG103: std below this many steps of the column's own float type (float32 or float64)
+    #: at its magnitude: standardized, the column has under 16 levels per unit, so the
+    #: rounding of the stored values, not the data, sets what the network sees.
+    near_constant_ulps: float = 16.0
     #: DG103 (info): one value holding at least this share: the rest standardize to |z|>30.
     dominant_share: float = 0.999
     #: DG104: robust scale and max |x| below these: a small-unit feature (rescale, keep it).
@@ -68,8 +70,12 @@ class Thresholds:
     target_scale_low: float = 1e-2
     #: DG118: minority / majority class share below this.
     imbalance_ratio: float = 0.1
-    #: Classification is assumed for integer targets with at most this many levels.
+    #: Classification is assumed for integer targets with at most this many levels ...
     max_classes_auto: int = 20
+    #: ... and at least this many rows per level on average (also for DG115's codes): labels
+    #: and codes repeat, while on a few rows any integer measurement has few levels
+    #: (sklearn's linnerud: 20 body weights in 16 levels, 20 sit-up counts in 16).
+    min_rows_per_level: int = 5
     #: DG124: fewer valid values than this and a column is not judged.
     min_values: int = 20
     #: DG125: text columns with this share (but not all) of numeric-looking values.

@@ -52,6 +52,9 @@ def missing(ctx: RuleContext) -> Iterator[Finding]:
         if is_target:
             fix = {"transform": "drop_rows", "where": "target is missing"}
             hint = "drop those rows: a missing label cannot be trained on"
+        elif share > 0.5 and c.n_valid < ctx.thresholds.min_values:  # DG124's column
+            fix = {"transform": "drop"}
+            hint = f"only {c.n_valid} values are left to impute from; drop it"
         elif c.kind == "numeric":
             fix = {
                 "transform": "impute",

@@ -33,8 +33,16 @@ DG119 = RuleSpec(
 )
 
 
+#: Arrow type names of non-integer numbers: labels stored as these are DG119's.
+_FLOAT_TYPES = ("float", "double", "halffloat", "decimal")
+
+
 def infer_task(col: ColumnProfile, t: Thresholds) -> str:
     """'classification' for text, bool and few-level integer targets, else 'regression'.
+
+    Few levels means at most ``max_classes_auto`` levels, each holding on average at least
+    ``min_rows_per_level`` rows: class labels repeat, while on a few rows every integer
+    measurement has few levels (20 body weights in 16 levels are a regression target).
 
     >>> from dataguard.profile import ColumnProfile
     >>> infer_task(ColumnProfile("y", "string", "categorical", 10, 0), Thresholds())
@@ -48,6 +56,7 @@ def infer_task(col: ColumnProfile, t: Thresholds) -> str:
         and col.distinct_exact
         and col.n_distinct is not None
         and col.n_distinct <= t.max_classes_auto
+        and col.n_valid >= t.min_rows_per_level * col.n_distinct
     ):
         return "classification"
     return "regression"
@@ -98,9 +107,13 @@ def target_scale(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _class_counts(c: ColumnProfile) -> dict[object, int] | None:
-    if c.values is not None:
-        return dict(c.values)
-    return None
+    """Counts by label; integer labels as ints (the profile counts numbers as floats), so
+    the class weights and label mapping are keyed ``"1"``, as ``str(label)`` of the data."""
+    if c.values is None:
+        return None
+    if c.kind == "numeric" and not c.dtype.startswith(_FLOAT_TYPES):
+        return {int(v): n for v, n in c.values.items()}
+    return dict(c.values)
 
 
 def imbalance(ctx: RuleContext) -> Iterator[Finding]:
@@ -146,7 +159,7 @@ def label_encoding(ctx: RuleContext) -> Iterator[Finding]:
         )
         if c.kind == "categorical":
             problem = "labels are text"
-        elif c.dtype.startswith(("float", "double", "halffloat", "decimal")):
+        elif c.dtype.startswith(_FLOAT_TYPES):
             problem = f"labels are stored as {c.dtype}"
         elif labels != list(range(len(labels))):
             problem = f"labels are {_show(labels)}, not 0..{len(labels) - 1}"

@@ -9,6 +9,7 @@ from dataguard.findings import Finding, Severity
 from dataguard.profile import ColumnProfile
 from dataguard.rules._context import RuleContext, RuleSpec
 from dataguard.rules._measures import fmt, name_tokens, name_words
+from dataguard.rules._thresholds import Thresholds
 
 DG114 = RuleSpec(
     "DG114",
@@ -180,6 +181,7 @@ def numeric_categorical(ctx: RuleContext) -> Iterator[Finding]:
             and c.values
             and c.n_distinct is not None
             and 3 <= c.n_distinct <= t.categorical_max_levels
+            and c.n_valid >= t.min_rows_per_level * c.n_distinct  # codes repeat
         ):
             continue
         levels = sorted(c.values)
@@ -203,11 +205,13 @@ def _levels(levels: list[float]) -> str:
 
 
 def high_cardinality(ctx: RuleContext) -> Iterator[Finding]:
-    """DG116 (identifiers are DG114's)."""
+    """DG116 (identifiers are DG114's; numbers mixed with text codes are DG125's)."""
     t = ctx.thresholds
     for c in ctx.inputs():
         if c.kind != "categorical" or (c.n_distinct or 0) <= t.one_hot_max_levels:
             continue
+        if _mixed_numbers(c, t):
+            continue  # DG125 says: convert to numbers; embedding the values would be wrong
         if (c.n_distinct or 0) / c.n_valid >= t.id_distinct_share and c.n_valid >= 100:
             continue
         approx = "" if c.distinct_exact else "about "
@@ -267,6 +271,12 @@ def unprofiled(ctx: RuleContext) -> Iterator[Finding]:
                 "before training",
                 {"dtype": c.dtype, "n_null": c.n_null},
             )
+
+
+def _mixed_numbers(c: ColumnProfile, t: Thresholds) -> bool:
+    """Mostly numbers, plus some text codes: DG125's warning (convert to numbers)."""
+    share = c.numeric_text_share
+    return c.kind == "categorical" and share is not None and t.mixed_numeric_share <= share < 1.0
 
 
 def mixed(ctx: RuleContext) -> Iterator[Finding]:

@@ -88,14 +88,11 @@ def test_duplicate_hashes_stay_bounded_and_estimate() -> None:
 
 
 def test_worker_error_is_an_input_error(tmp_path: Path, parquet: Path) -> None:
-    from dataguard.engines._local import _finish_worker, _start_worker
     from dataguard.errors import InputError
 
-    source = open_source(parquet)
     broken = tmp_path / "gone.parquet"
     broken.write_bytes(parquet.read_bytes())
     src = open_source(broken)
-    broken.write_bytes(b"PAR1 not any more")
-    proc = _start_worker(src, [1, 2], 1.0, 0)
+    broken.write_bytes(b"PAR1 not any more")  # the workers open it again, and fail
     with pytest.raises(InputError, match=r"gone\.parquet"):
-        _finish_worker(proc, source)
+        profile_source(src, workers=2)
