@@ -144,6 +144,12 @@ class _Opener:
 
 
 def _open_table(table: pa.Table, name: str, batch_rows: int) -> Source:
+    views = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_binary()}
+    if any(f.type in views for f in table.schema):  # few kernels take the view types yet
+        table = table.cast(
+            pa.schema([f.with_type(views.get(f.type, f.type)) for f in table.schema])
+        )
+
     def batches(columns: list[str] | None, units: Sequence[int] | None) -> Iterator[pa.RecordBatch]:
         t = table.select(columns) if columns is not None else table
         yield from t.to_batches(max_chunksize=batch_rows)
