@@ -121,6 +121,9 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -148,7 +151,9 @@ def profile_cmd(
     fail_on: Annotated[
         Level | None,
         typer.Option(
-            "--fail-on", help="Exit 1 when findings reach this severity [default: error]."
+            "--fail-on",
+            help="Exit 1 when findings reach this severity (default: error, or fail-on in "
+            "[tool.dataguard]).",
         ),
     ] = None,
     columns: Annotated[
@@ -217,7 +222,10 @@ def explain_cmd(
     key = code.strip().upper()
     if key not in RULES:
         raise _fail(f"rule {code!r} is not known; `dataguard explain` lists the codes")
-    typer.echo(rule_doc(key))
+    try:
+        typer.echo(rule_doc(key))
+    except KeyError:
+        raise _fail(f"rule {key} has no section in docs/rules.md") from None
 
 
 def main() -> None:

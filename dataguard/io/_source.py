@@ -275,8 +275,10 @@ def _open_ipc(path: Path, batch_rows: int) -> Source:
         stream = False
     except pa.ArrowInvalid:
         try:
-            with pa.memory_map(str(path)) as src:
-                schema, num_rows, stream = pa.ipc.open_stream(src).schema, None, True
+            with pa.memory_map(str(path)) as src:  # a stream: count rows (memory-mapped)
+                reader = pa.ipc.open_stream(src)
+                schema, stream = reader.schema, True
+                num_rows = sum(b.num_rows for b in reader)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(
                 f"{name}: not a readable Arrow IPC/Feather file ({_one_line(exc)})"
@@ -322,14 +324,15 @@ def _open_directory(path: Path, batch_rows: int) -> Source:
         schema = dataset.schema
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{name}: not a readable {fmt} dataset ({_one_line(exc)})") from exc
-    num_rows = None
-    if fmt == "parquet":
-        try:
-            num_rows = sum(pq.ParquetFile(p).metadata.num_rows for p in files)
-        except (pa.ArrowException, OSError) as exc:
-            raise InputError(
-                f"{name}: holds an unreadable parquet file ({_one_line(exc)})"
-            ) from exc
+    # The row count sets the sampling rate: parquet footers give it; CSV/IPC take a pass.
+    try:
+        num_rows = (
+            sum(pq.ParquetFile(p).metadata.num_rows for p in files)
+            if fmt == "parquet"
+            else dataset.count_rows()
+        )
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{name}: holds an unreadable {fmt} file ({_one_line(exc)})") from exc
 
     def batches(columns: list[str] | None, units: Sequence[int] | None) -> Iterator[pa.RecordBatch]:
         yield from dataset.to_batches(columns=columns, batch_size=batch_rows, use_threads=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 import datasketches as ds
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from dataguard.profile._accumulators import (
@@ -17,8 +18,9 @@ from dataguard.profile._accumulators import (
     CategoricalAccumulator,
     NumericAccumulator,
     TemporalAccumulator,
+    column_kind,
 )
-from dataguard.profile._arrow import to_float64
+from dataguard.profile._arrow import null_mask, to_float64
 from dataguard.profile._dataset import DatasetAccumulator
 from dataguard.profile._math import FloatArray, rank_error_bound
 
@@ -120,6 +122,14 @@ class ColumnProfile:
         return out
 
 
+def _dtype_name(dtype: pa.DataType) -> str:
+    """Arrow type as text; a dictionary shows its value type (parquet strings are read as
+    dictionaries for speed, which is not the column's type)."""
+    if pa.types.is_dictionary(dtype):
+        return f"{dtype.value_type} (dictionary)"
+    return str(dtype)
+
+
 def _qkey(p: float) -> str:
     return f"p{p * 100:g}"
 
@@ -166,7 +176,7 @@ def finalize(
         elif isinstance(acc, TemporalAccumulator):
             columns[name] = ColumnProfile(
                 name,
-                str(acc.dtype),
+                _dtype_name(acc.dtype),
                 acc.kind,
                 acc.n_rows,
                 acc.n_null,
@@ -177,7 +187,7 @@ def finalize(
         else:
             columns[name] = ColumnProfile(
                 name,
-                str(acc.dtype),
+                _dtype_name(acc.dtype),
                 acc.kind,
                 acc.n_rows,
                 acc.n_null,
@@ -226,10 +236,19 @@ def _identical(columns: dict[str, ColumnProfile], sample: pa.Table) -> list[list
     return groups
 
 
+def _nulls(array: pa.Array) -> npt.NDArray[np.bool_]:
+    mask = null_mask(array)
+    return np.zeros(len(array), dtype=bool) if mask is None else mask
+
+
 def _sample_equal(sample: pa.Table, a: str, b: str) -> bool:
     if sample.num_rows == 0:
         return True
-    x, y = sample.column(a), sample.column(b)
+    x, y = sample.column(a).combine_chunks(), sample.column(b).combine_chunks()
+    if column_kind(x.type) == column_kind(y.type) == "numeric":
+        # NaN == NaN here (Arrow's equals says no); nulls must sit in the same rows
+        same_nulls = np.array_equal(_nulls(x), _nulls(y))
+        return same_nulls and bool(np.array_equal(to_float64(x), to_float64(y), equal_nan=True))
     if x.type != y.type:
         try:
             y = y.cast(x.type)
@@ -242,7 +261,7 @@ def _numeric(acc: NumericAccumulator, sampled: pa.ChunkedArray | None) -> Column
     m = acc.moments
     col = ColumnProfile(
         acc.name,
-        str(acc.dtype),
+        _dtype_name(acc.dtype),
         acc.kind,
         acc.n_rows,
         acc.n_null,
@@ -321,7 +340,8 @@ def _outliers(
             col.beyond_fences_share, col.beyond_fences_exact = beyond / col.n_valid, True
         elif x.size:
             beyond = int(np.count_nonzero((x < lo) | (x > hi)))
-            col.beyond_fences_share, col.beyond_fences_exact = beyond / x.size, False
+            col.beyond_fences_share = beyond / x.size
+            col.beyond_fences_exact = x.size == col.n_valid  # the "sample" was every row
             approx.append("beyond_fences_share")
 
 
@@ -334,6 +354,12 @@ def _histogram(acc: NumericAccumulator, x: FloatArray, n: int) -> dict[str, list
         values, weights = x, np.full(x.size, n / max(x.size, 1))
     if hi <= lo:
         return {"edges": [lo, hi], "counts": [float(n)]}
+    if not np.isfinite(hi - lo):  # the range overflows float64 (|x| near 1e308): bin the
+        lo, hi = lo / 2, hi / 2  # halved values, then scale the edges back
+        values = values / 2
+        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi), weights=weights)
+        edges = edges * 2
+        return {"edges": [float(e) for e in edges], "counts": [round(float(c), 1) for c in counts]}
     counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi), weights=weights)
     return {"edges": [float(e) for e in edges], "counts": [round(float(c), 1) for c in counts]}
 
@@ -362,7 +388,12 @@ def _finite_or_none(v: float) -> float | None:
 
 def _categorical(acc: CategoricalAccumulator) -> ColumnProfile:
     col = ColumnProfile(
-        acc.name, str(acc.dtype), acc.kind, acc.n_rows, acc.n_null, n_valid=acc.n_rows - acc.n_null
+        acc.name,
+        _dtype_name(acc.dtype),
+        acc.kind,
+        acc.n_rows,
+        acc.n_null,
+        n_valid=acc.n_rows - acc.n_null,
     )
     col.n_distinct = acc.n_distinct
     col.distinct_exact = acc.counts is not None

@@ -32,9 +32,12 @@ class Thresholds:
     #: DG102: largest / smallest robust scale among inputs above this (three orders of
     #: magnitude): one learning rate cannot suit both.
     disparity_ratio: float = 1000.0
-    #: DG103: std / |mean| below this: the variation is noise at the value's magnitude.
+    #: DG103: std / |mean| below this: the values agree in their first 8 significant digits
+    #: and differ in what is usually instrument or rounding noise (5 + N(0, 1e-9)). Set
+    #: below float32's 6e-8 so a real spread under a large offset (float epoch seconds with
+    #: a std of minutes: 1.7e9 + N(0, 100)) is DG105's (center it), not "drop it".
     #: Not applied to integer columns (exact in float64): their steps are real (timestamps).
-    near_constant_rel: float = 1e-6
+    near_constant_rel: float = 1e-8
     #: DG103: std below this many steps of the column's own float type (float32 or float64)
     #: at its magnitude: standardized, the column has under 16 levels per unit, so the
     #: rounding of the stored values, not the data, sets what the network sees.

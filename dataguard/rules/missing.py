@@ -63,6 +63,9 @@ def missing(ctx: RuleContext) -> Iterator[Finding]:
                 "indicator": True,
             }
             hint = "impute the median and add a missing-indicator column"
+        elif c.kind == "temporal":
+            fix = {"transform": "impute", "strategy": "median", "indicator": True}
+            hint = "impute it (with an indicator) when deriving numbers from it (DG123)"
         else:
             fix = {
                 "transform": "impute",
@@ -78,7 +81,9 @@ def missing(ctx: RuleContext) -> Iterator[Finding]:
             f"the loss makes every gradient NaN; {hint}",
             ev,
             fix,
-            severity=Severity.INFO if c.kind == "categorical" and not is_target else None,
+            severity=Severity.INFO
+            if c.kind in ("categorical", "temporal") and not is_target
+            else None,
         )
 
 

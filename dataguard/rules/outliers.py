@@ -88,6 +88,11 @@ def _values_above_min(
     return (x, w) if x.size else None
 
 
+def _log_name(c: ColumnProfile) -> str:
+    """``log`` for strictly positive values (a log-normal becomes normal), else ``log1p``."""
+    return "log" if c.min is not None and c.min > 0 else "log1p"
+
+
 def _log_space_clean(ctx: RuleContext, c: ColumnProfile) -> bool:
     """On the row sample: after the log, do (almost) no values cross the far-out fences?"""
     sample = ctx.profile.sample
@@ -95,7 +100,7 @@ def _log_space_clean(ctx: RuleContext, c: ColumnProfile) -> bool:
         return False
     x = to_float64(sample.column(c.name).combine_chunks())
     x = x[np.isfinite(x)]
-    x = np.log(x) if x.size and x.min() > 0 else np.log1p(x)
+    x = np.log(x) if _log_name(c) == "log" else np.log1p(x)
     if x.size < 20:
         return False
     q1, q3 = np.quantile(x, [0.25, 0.75])
@@ -124,8 +129,8 @@ def outliers(ctx: RuleContext) -> Iterator[Finding]:
             [c.name],
             f"Column {c.name!r}: {c.beyond_fences_share:.3%} of values{approx} lie beyond the "
             f"far-out fences [{fmt(lo)}, {fmt(hi)}], the extreme {fmt(c.max_abs_robust_z)} "
-            "robust std from the median; they will dominate the loss; clip at the 0.1%/99.9% "
-            "quantiles or use a robust scaler",
+            "robust std from the median; they will dominate the loss; clip at the fences "
+            "or use a robust scaler",
             {
                 "beyond_fences_share": c.beyond_fences_share,
                 "exact": c.beyond_fences_exact,
@@ -137,9 +142,9 @@ def outliers(ctx: RuleContext) -> Iterator[Finding]:
                 "iqr": c.iqr,
             },
             {
-                "transform": "clip",
-                "lower": c.q(0.001),
-                "upper": c.q(0.999),
+                "transform": "clip",  # at the far-out fences: robust to the outliers' share
+                "lower": max(lo, c.min),
+                "upper": min(hi, c.max),
                 "then": {"transform": "robust_scale", "center": c.q(0.5), "scale": c.iqr},
             },
         )
@@ -161,8 +166,8 @@ def skewed(ctx: RuleContext) -> Iterator[Finding]:
         yield DG113.finding(
             [c.name],
             f"Column {c.name!r}: non-negative and strongly right-skewed (skewness "
-            f"{fmt(c.skewness)}, {tail}); expected roughly symmetric inputs; apply log1p, "
-            "then standardize",
+            f"{fmt(c.skewness)}, {tail}); expected roughly symmetric inputs; apply "
+            f"{_log_name(c)}, then standardize",
             {
                 "skewness": c.skewness,
                 "tail_ratio": ratio,
@@ -173,5 +178,5 @@ def skewed(ctx: RuleContext) -> Iterator[Finding]:
                 "min": c.min,
                 "max": c.max,
             },
-            {"transform": "log1p", "then": {"transform": "standardize"}},
+            {"transform": _log_name(c), "then": {"transform": "standardize"}},
         )

@@ -63,11 +63,11 @@ def unscaled(ctx: RuleContext) -> Iterator[Finding]:
         s, med = robust_scale(c), c.q(0.5)
         if max(s, abs(med)) <= t.scale_high:
             continue
-        what = f"robust spread {fmt(s)}" if s > t.scale_high else f"median {fmt(med)}"
         yield DG101.finding(
             [c.name],
             f"Column {c.name!r}: expected values of order 1 for gradient training, found "
-            f"{what} (median {fmt(med)}, IQR {fmt(c.iqr)}); standardize it",
+            f"median {fmt(med)} and robust spread {fmt(s)} (limit {fmt(t.scale_high)}); "
+            "standardize it",
             {"robust_scale": s, "median": med, "mean": c.mean, "std": c.std, "limit": t.scale_high},
             {"transform": "standardize", "center": c.mean, "scale": c.std},
         )

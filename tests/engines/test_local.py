@@ -96,3 +96,23 @@ def test_worker_error_is_an_input_error(tmp_path: Path, parquet: Path) -> None:
     broken.write_bytes(b"PAR1 not any more")  # the workers open it again, and fail
     with pytest.raises(InputError, match=r"gone\.parquet"):
         profile_source(src, workers=2)
+
+
+def test_sample_stays_bounded_for_ipc_streams_and_csv_folders(tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    n = 40_000
+    table = pa.table({"x": np.random.default_rng(2).normal(size=n)})
+    with (
+        pa.OSFile(str(tmp_path / "s.arrow"), "wb") as sink,
+        pa.ipc.new_stream(sink, table.schema) as writer,
+    ):
+        writer.write_table(table, max_chunksize=5000)
+    (tmp_path / "csvs").mkdir()
+    pacsv.write_csv(table.slice(0, n // 2), tmp_path / "csvs" / "a.csv")
+    pacsv.write_csv(table.slice(n // 2), tmp_path / "csvs" / "b.csv")
+    for path in (tmp_path / "s.arrow", tmp_path / "csvs"):
+        source = open_source(path)
+        assert source.num_rows == n
+        prof = profile_source(source, sample_rows=4_000)
+        assert prof.sample.num_rows < 4_000 * 1.2, path

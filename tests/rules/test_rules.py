@@ -426,7 +426,7 @@ def test_dg113_fires_on_a_lognormal_price() -> None:
     assert f.evidence["tail_ratio"] == pytest.approx(np.expm1(2.326), rel=0.15)  # e^z99 - 1
     assert f.evidence["median"] == pytest.approx(np.exp(12.0), rel=0.05)
     assert f.evidence["mass_at_min"] is False
-    assert f.fix == {"transform": "log1p", "then": {"transform": "standardize"}}
+    assert f.fix == {"transform": "log", "then": {"transform": "standardize"}}
     assert "DG108" not in codes(report)  # the log removes the far values
 
 
