@@ -26,7 +26,6 @@ EXPECTED: dict[str, tuple[str, dict[str, set[tuple[str, ...]]]]] = {
             "DG101": {
                 ("garage_area",),
                 ("lot_size",),
-                ("row_id",),
                 ("sqft",),
                 ("year_built",),
             },

@@ -10,6 +10,7 @@ from dataguard.profile import ColumnProfile
 from dataguard.rules._context import RuleContext, RuleSpec
 from dataguard.rules._measures import fmt, is_binary, is_constant, robust_scale
 from dataguard.rules.near_constant import near_constant_reason
+from dataguard.rules.types import identifier_reason
 
 DG101 = RuleSpec(
     "DG101",
@@ -46,13 +47,15 @@ DG105 = RuleSpec(
 
 
 def _scalable(ctx: RuleContext) -> list[ColumnProfile]:
-    """Numeric inputs that scaling rules judge: not binary, not constant, not near-constant."""
+    """Numeric inputs that scaling rules judge: not binary, not (near-)constant, not an
+    identifier (DG103 and DG114 say to drop those, not to scale them)."""
     return [
         c
         for c in ctx.numeric_inputs()
         if not is_binary(c)
         and not is_constant(c)
         and near_constant_reason(c, ctx.thresholds) is None
+        and identifier_reason(c, ctx.thresholds) is None
     ]
 
 

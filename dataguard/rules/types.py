@@ -131,25 +131,30 @@ def _unique(c: ColumnProfile) -> bool:
     )
 
 
+def identifier_reason(c: ColumnProfile, t: Thresholds) -> str | None:
+    """Why a column looks like an identifier or a row counter, or None.
+
+    The scale rules skip such columns: DG114 says to drop them, not to scale them.
+    """
+    if c.kind == "numeric":
+        if _counter(c):
+            return f"strictly increasing integers from {fmt(c.min)} to {fmt(c.max)}, a row counter"
+        if c.integral and _id_named(c.name) and _unique(c):
+            return "unique integers named like an identifier"
+        return None
+    if c.kind != "categorical" or c.n_valid < 100:
+        return None
+    share = (c.n_distinct or 0) / c.n_valid
+    return f"{share:.1%} of its values are distinct" if share >= t.id_distinct_share else None
+
+
 def id_like(ctx: RuleContext) -> Iterator[Finding]:
     """DG114."""
-    t = ctx.thresholds
     for c in ctx.inputs():
+        why = identifier_reason(c, ctx.thresholds)
+        if why is None:
+            continue
         named = _id_named(c.name)
-        if c.kind == "numeric":
-            if _counter(c):
-                why = (
-                    f"strictly increasing integers from {fmt(c.min)} to {fmt(c.max)}, a row counter"
-                )
-            elif c.integral and named and _unique(c):
-                why = "unique integers named like an identifier"
-            else:
-                continue
-        else:
-            share = (c.n_distinct or 0) / c.n_valid
-            if share < t.id_distinct_share or c.n_valid < 100:
-                continue
-            why = f"{share:.1%} of its values are distinct"
         yield DG114.finding(
             [c.name],
             f"Column {c.name!r}: {why}; an identifier carries no signal a network can "
