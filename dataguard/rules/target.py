@@ -157,10 +157,14 @@ def label_encoding(ctx: RuleContext) -> Iterator[Finding]:
         labels: list[Any] = (
             sorted(counts, key=str) if c.kind == "categorical" else sorted(counts, key=float)
         )
+        severity = None
         if c.kind == "categorical":
             problem = "labels are text"
         elif c.dtype.startswith(_FLOAT_TYPES):
             problem = f"labels are stored as {c.dtype}"
+            if labels == [0.0, 1.0]:  # what BCEWithLogitsLoss takes; only CE needs int64
+                severity = Severity.INFO
+                problem += " (fine for BCEWithLogitsLoss)"
         elif labels != list(range(len(labels))):
             problem = f"labels are {_show(labels)}, not 0..{len(labels) - 1}"
         else:
@@ -172,6 +176,7 @@ def label_encoding(ctx: RuleContext) -> Iterator[Finding]:
             f"0..C-1 (C={len(labels)}); map them",
             {"labels": [str(v) for v in labels[:50]], "n_classes": len(labels), "dtype": c.dtype},
             {"transform": "label_encode", "mapping": mapping},
+            severity=severity,
         )
 
 

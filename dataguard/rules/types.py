@@ -81,6 +81,26 @@ _NOT_ID_WORDS = {
     "valid",
     "void",
 }
+_TIME_WORDS = {
+    "year",
+    "yr",
+    "date",
+    "time",
+    "day",
+    "month",
+    "week",
+    "hour",
+    "minute",
+    "second",
+    "step",
+    "epoch",
+    "timestamp",
+    "ts",
+    "t",
+    "period",
+    "frame",
+    "tick",
+}
 _CODE_TOKENS = {
     "code",
     "codes",
@@ -102,9 +122,11 @@ _CODE_TOKENS = {
 
 
 def _counter(c: ColumnProfile) -> bool:
-    """Strictly increasing integers that advance about one step per row."""
+    """Strictly increasing integers that advance about one step per row, not named as time
+    (a year or step index of a time series orders the rows; it is not an identifier)."""
     return bool(
-        c.integral
+        not (set(name_words(c.name)) & _TIME_WORDS)
+        and c.integral
         and c.strictly_increasing
         and c.n_valid >= 100
         and (c.max - c.min + 1) <= 2 * c.n_valid

@@ -477,10 +477,28 @@ def test_dg114_fires_on_a_row_counter() -> None:
 
 
 def test_dg114_fires_on_a_counter_without_an_id_name() -> None:
-    frame = pd.DataFrame({"t": 1000 + np.arange(N), "z": standard_normal(60)})
-    f = one(run(frame), "DG114", "t")
+    frame = pd.DataFrame({"seq": 1000 + np.arange(N), "z": standard_normal(60)})
+    f = one(run(frame), "DG114", "seq")
     assert f.evidence["name_hint"] is False
     assert "row counter" in f.message
+
+
+def test_dg114_silent_on_a_time_index() -> None:
+    # a yearly series (statsmodels' nile: year 1871..1970): the index orders the rows
+    frame = pd.DataFrame(
+        {"year": 1871 + np.arange(N), "frame": np.arange(N), "z": standard_normal(62)}
+    )
+    assert not codes(run(frame)) & {"DG114"}
+
+
+def test_dg119_float_zero_one_labels_are_only_info() -> None:
+    # statsmodels' spector GRADE: 0.0/1.0 floats, what BCEWithLogitsLoss takes
+    frame = healthy_frame()
+    frame["y"] = (rng(63).random(N) < 0.4).astype(float)
+    f = one(run(frame, target="y"), "DG119", "y")
+    assert f.severity == Severity.INFO
+    frame["y"] = frame["y"] * 2 + 1  # {1.0, 3.0}: wrong for every loss
+    assert one(run(frame, target="y"), "DG119", "y").severity == Severity.WARNING
 
 
 def test_dg114_fires_on_shuffled_unique_integers_named_like_an_id() -> None:
