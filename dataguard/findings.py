@@ -28,7 +28,7 @@ from typing import Any
 
 __all__ = ["CATEGORIES", "Finding", "Severity", "json_safe"]
 
-#: The fixed category names (DESIGN.md); the JSON carries them.
+#: The fixed category names; the JSON carries them (schemas/profile-report.schema.json).
 CATEGORIES: tuple[str, ...] = (
     "scale",
     "near_constant",

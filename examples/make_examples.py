@@ -20,8 +20,8 @@ The datasets, and the codes each triggers (``tests/test_examples.py`` checks the
     thousands: DG117. Codes: DG101 DG102 DG106 DG113 DG114 DG115 DG117.
 
 ``sensor_log.parquet`` -- regression, target ``efficiency`` (0.5..1, unit scale).
-    ``recorded_at`` timestamps (DG123), ``pressure_pa`` 101,325 Pa +- 8 (DG105 offset, and
-    DG101), ``calib_ref`` 2.5 V + 1e-9 V noise (DG103 near-constant), ``vibration_g`` with
+    ``recorded_at`` timestamps (DG123), ``pressure_pa`` 101,325 Pa +- 8 (DG101),
+    ``gps_time_s`` float epoch seconds (DG101, and DG105 as a warning: float32 steps of 128 s), ``calib_ref`` 2.5 V + 1e-9 V noise (DG103 near-constant), ``vibration_g`` with
     0.1% spikes 10,000x the bulk (DG108), ``strain`` of order 1e-4 (DG104; 40,000x smaller
     than the pressure's spread: DG102), ``flow_lpm`` with three +inf overflow readings
     (DG107), ``aux_probe`` with 12 readings in 3,000 rows (DG124, and DG106).
@@ -93,6 +93,8 @@ def sensor_log(rng: np.random.Generator, n: int = 3000) -> pa.Table:
     start = np.datetime64("2024-03-01T08:00:00", "s")
     recorded_at = start + np.arange(n) * np.timedelta64(10, "s")
     pressure_pa = (101_325.0 + rng.normal(0.0, 8.0, n)).round(2)
+    # GPS time in float seconds since 1970: float32 steps of 128 s at 1.7e9 cannot resolve it
+    gps_time_s = 1_709_280_000.0 + np.arange(n) * 10.0 + rng.uniform(0.0, 1.0, n).round(3)
     calib_ref = 2.5 + rng.normal(0.0, 1e-9, n)  # a reference voltage: only float noise varies
     vibration_g = rng.normal(0.0, 0.3, n)
     spikes = rng.choice(n, n // 1000, replace=False)
@@ -109,6 +111,7 @@ def sensor_log(rng: np.random.Generator, n: int = 3000) -> pa.Table:
         {
             "recorded_at": pa.array(recorded_at, pa.timestamp("s")),
             "pressure_pa": pressure_pa,
+            "gps_time_s": gps_time_s,
             "calib_ref": calib_ref,
             "vibration_g": vibration_g,
             "strain": strain,

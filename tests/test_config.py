@@ -43,6 +43,7 @@ def test_defaults_then_pyproject_then_flags(project: Path) -> None:
         "[tool.dataguard.thresholds]\nscale-high = 100\n", encoding="utf-8"
     )
     assert "DG101" not in _codes([])  # pyproject raised the threshold
+    assert "DG101" in _codes(["--threshold", "scale-high=10"])  # the flag wins over pyproject
     (project / "pyproject.toml").write_text(
         '[tool.dataguard]\nignore = ["DG101"]\nfail-on = "info"\n', encoding="utf-8"
     )

@@ -40,11 +40,11 @@ EXPECTED: dict[str, tuple[str, dict[str, set[tuple[str, ...]]]]] = {
     "sensor_log": (
         "efficiency",
         {
-            "DG101": {("pressure_pa",)},
-            "DG102": {("pressure_pa", "strain")},
+            "DG101": {("gps_time_s",), ("pressure_pa",)},
+            "DG102": {("gps_time_s", "strain")},
             "DG103": {("calib_ref",)},
             "DG104": {("strain",)},
-            "DG105": {("pressure_pa",)},
+            "DG105": {("gps_time_s",)},
             "DG106": {("aux_probe",)},
             "DG107": {("flow_lpm",)},
             "DG108": {("vibration_g",)},

@@ -114,6 +114,16 @@ class _Progress:
             self.bar.stop()
 
 
+def _thresholds(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise _fail(f"--threshold {item!r}: expected NAME=VALUE, e.g. scale-high=50")
+        out[name.strip()] = value.strip()
+    return out
+
+
 def _write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder, renamed into place at the end."""
     folder = path.parent if str(path.parent) else Path(".")
@@ -152,8 +162,15 @@ def profile_cmd(
         Level | None,
         typer.Option(
             "--fail-on",
-            help="Exit 1 when findings reach this severity (default: error, or fail-on in "
-            "[tool.dataguard]).",
+            help="Exit 1 when findings reach this severity "
+            "(default: error, or fail-on in \\[tool.dataguard]).",
+        ),
+    ] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--threshold",
+            help="Override a rule threshold, NAME=VALUE (repeatable); see docs/rules.md.",
         ),
     ] = None,
     columns: Annotated[
@@ -174,6 +191,7 @@ def profile_cmd(
         try:
             report = profile(
                 path,
+                thresholds=_thresholds(threshold),
                 target=target,
                 task=task.value,
                 columns=_split(columns),

@@ -49,6 +49,11 @@ HISTOGRAM_BINS = 20
 LEVELS_LISTED = 1000
 
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+#: ISO-like dates and date-times: 2024-01-31, 2024/01/31, 2024-01-31T12:00[:00][Z|+01:00]
+_DATE = re.compile(
+    r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?"
+    r"(Z|[+-]\d{2}:?\d{2})?)?\s*$"
+)
 
 
 @dataclass
@@ -94,6 +99,7 @@ class ColumnProfile:
     sample_size: int | None = None
     sample_distinct_share: float | None = None
     numeric_text_share: float | None = None
+    date_text_share: float | None = None
     approximate: tuple[str, ...] = ()
 
     @property
@@ -172,7 +178,7 @@ def finalize(
         if isinstance(acc, NumericAccumulator):
             columns[name] = _numeric(acc, sample.column(name) if sample.num_rows else None)
         elif isinstance(acc, CategoricalAccumulator):
-            columns[name] = _categorical(acc)
+            columns[name] = _categorical(acc, sample.column(name) if sample.num_rows else None)
         elif isinstance(acc, TemporalAccumulator):
             columns[name] = ColumnProfile(
                 name,
@@ -386,7 +392,7 @@ def _finite_or_none(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _categorical(acc: CategoricalAccumulator) -> ColumnProfile:
+def _categorical(acc: CategoricalAccumulator, sampled: pa.ChunkedArray | None) -> ColumnProfile:
     col = ColumnProfile(
         acc.name,
         _dtype_name(acc.dtype),
@@ -401,8 +407,13 @@ def _categorical(acc: CategoricalAccumulator) -> ColumnProfile:
     if acc.counts is not None:
         if len(acc.counts) <= LEVELS_LISTED:
             col.values = dict(sorted(acc.counts.items(), key=lambda kv: -kv[1]))
-        numeric = sum(c for v, c in acc.counts.items() if _NUMBER.match(v))
-        col.numeric_text_share = numeric / col.n_valid if col.n_valid else None
-    else:
-        col.approximate = ("n_distinct", "top")
+        pairs: list[tuple[str, int]] = list(acc.counts.items())
+    else:  # past the cap: judge the text's form on the row sample
+        col.approximate = ("n_distinct", "top", "numeric_text_share", "date_text_share")
+        values = [] if sampled is None else [v for v in sampled.to_pylist() if v is not None]
+        pairs = [(str(v), 1) for v in values]
+    total = sum(c for _, c in pairs)
+    if total:
+        col.numeric_text_share = sum(c for v, c in pairs if _NUMBER.match(v)) / total
+        col.date_text_share = sum(c for v, c in pairs if _DATE.match(v)) / total
     return col

@@ -1,4 +1,4 @@
-"""The registry: every data rule, by code, in one literal dict (STYLE.md 5).
+"""The registry: every data rule, by code, in one literal dict a reader can open.
 
 A rule is a :class:`RuleSpec` (identity) plus a check ``ctx -> Iterator[Finding]``. Target
 rules apply to ``--target`` columns, input rules to the others; the split lives in each check.

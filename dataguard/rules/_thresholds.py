@@ -1,7 +1,8 @@
 """Every threshold the data rules use, in one place, each with its reason.
 
-Precedence: command-line flags, then ``[tool.dataguard.thresholds]`` in the nearest
-``pyproject.toml``, then these defaults. ``docs/rules.md`` cites these names.
+Precedence: ``--threshold NAME=VALUE`` on the command line (``thresholds=`` in Python), then
+``[tool.dataguard.thresholds]`` in the nearest ``pyproject.toml``, then these defaults.
+``docs/rules.md`` cites these names.
 
 Examples
 --------
@@ -49,7 +50,8 @@ class Thresholds:
     small_max: float = 1e-2
     #: DG105: |mean| / std above this: the offset dominates; center in float64 first.
     offset_ratio: float = 1000.0
-    #: DG105 (warning): float32 spacing at |mean| above this share of the std.
+    #: DG105 (warning): float32 spacing at the column's largest |x| above this share of the
+    #: std: float32 keeps fewer than 100 steps per std there.
     float32_resolution_share: float = 0.01
     #: DG108: far-out fences (Q1 - 3 IQR, Q3 + 3 IQR) crossed by the extremes by this many
     #: robust standard deviations from the median: a few points will dominate the loss.

@@ -65,7 +65,7 @@ def missing(ctx: RuleContext) -> Iterator[Finding]:
             hint = "impute the median and add a missing-indicator column"
         elif c.kind == "temporal":
             fix = {"transform": "impute", "strategy": "median", "indicator": True}
-            hint = "impute it (with an indicator) when deriving numbers from it (DG123)"
+            hint = "impute it (with an indicator) when deriving numbers from it"
         else:
             fix = {
                 "transform": "impute",

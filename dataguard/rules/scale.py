@@ -130,6 +130,8 @@ def large_offset(ctx: RuleContext) -> Iterator[Finding]:
             continue
         f32 = c.float32_resolution or 0.0
         lossy = f32 > t.float32_resolution_share * c.std
+        if not lossy and max(robust_scale(c), abs(c.q(0.5))) > t.scale_high:
+            continue  # DG101 already says standardize, which centers; nothing more to add
         yield DG105.finding(
             [c.name],
             f"Column {c.name!r}: offset {fmt(c.mean)} is {fmt(ratio)}x its std {fmt(c.std)}"

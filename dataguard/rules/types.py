@@ -81,6 +81,8 @@ _NOT_ID_WORDS = {
     "valid",
     "void",
 }
+#: Text columns with at least this share of ISO-like dates are dates, not categories.
+DATE_TEXT_SHARE = 0.9
 _TIME_WORDS = {
     "year",
     "yr",
@@ -164,7 +166,7 @@ def identifier_reason(c: ColumnProfile, t: Thresholds) -> str | None:
         if c.integral and _id_named(c.name) and _unique(c):
             return "unique integers named like an identifier"
         return None
-    if c.kind != "categorical" or c.n_valid < 100:
+    if c.kind != "categorical" or c.n_valid < 100 or is_date_text(c):
         return None
     share = (c.n_distinct or 0) / c.n_valid
     return f"{share:.1%} of its values are distinct" if share >= t.id_distinct_share else None
@@ -237,8 +239,8 @@ def high_cardinality(ctx: RuleContext) -> Iterator[Finding]:
     for c in ctx.inputs():
         if c.kind != "categorical" or (c.n_distinct or 0) <= t.one_hot_max_levels:
             continue
-        if _mixed_numbers(c, t):
-            continue  # DG125 says: convert to numbers; embedding the values would be wrong
+        if _mixed_numbers(c, t) or is_date_text(c):
+            continue  # DG125 / DG123 say: convert; embedding the values would be wrong
         if (c.n_distinct or 0) / c.n_valid >= t.id_distinct_share and c.n_valid >= 100:
             continue
         approx = "" if c.distinct_exact else "about "
@@ -291,6 +293,15 @@ def unprofiled(ctx: RuleContext) -> Iterator[Finding]:
                 {"dtype": c.dtype, "min": c.min, "max": c.max},
                 {"transform": "elapsed", "then": {"transform": "standardize"}},
             )
+        elif is_date_text(c):
+            yield DG123.finding(
+                [c.name],
+                f"Column {c.name!r}: {c.date_text_share:.0%} of its values are dates stored as "
+                "text; parse them and derive numbers (elapsed time, cyclic month/day) instead "
+                "of encoding each date as a category",
+                {"date_text_share": c.date_text_share, "top": c.top},
+                {"transform": "parse_date", "then": {"transform": "elapsed"}},
+            )
         elif c.kind == "skipped":
             yield DG123.finding(
                 [c.name],
@@ -298,6 +309,11 @@ def unprofiled(ctx: RuleContext) -> Iterator[Finding]:
                 "before training",
                 {"dtype": c.dtype, "n_null": c.n_null},
             )
+
+
+def is_date_text(c: ColumnProfile) -> bool:
+    """A text column whose values are (almost all) ISO-like dates."""
+    return c.kind == "categorical" and (c.date_text_share or 0.0) >= DATE_TEXT_SHARE
 
 
 def _mixed_numbers(c: ColumnProfile, t: Thresholds) -> bool:

@@ -298,12 +298,20 @@ def test_dg104_quiet_on_a_unit_norm_column() -> None:
 
 
 def test_dg105_info_when_float32_still_resolves_the_spread() -> None:
-    frame = pd.DataFrame({"x": 1e5 + rng(29).normal(0.0, 2.0, N)})
+    # a small offset (DG101 is silent) that dominates a small spread
+    frame = pd.DataFrame({"x": 5.0 + rng(29).normal(0.0, 1e-3, N)})
     f = one(run(frame), "DG105", "x")
     assert f.severity == Severity.INFO
-    assert f.evidence["offset_ratio"] == pytest.approx(5e4, rel=0.05)
-    assert f.evidence["float32_resolution"] == pytest.approx(2**-7)
-    assert f.fix == {"transform": "center", "offset": pytest.approx(1e5), "dtype": "float64"}
+    assert f.evidence["offset_ratio"] == pytest.approx(5e3, rel=0.05)
+    assert f.evidence["float32_resolution"] == pytest.approx(2**-21)
+    assert f.fix == {"transform": "center", "offset": pytest.approx(5.0, abs=1e-3),
+                     "dtype": "float64"}
+
+
+def test_dg105_info_is_left_to_dg101_when_that_fires() -> None:
+    # 1e5 +- 2: DG101 says standardize (which centers); float32 resolves it: no DG105
+    frame = pd.DataFrame({"x": 1e5 + rng(29).normal(0.0, 2.0, N)})
+    assert codes(run(frame), "x") == {"DG101"}
 
 
 def test_dg105_warning_when_float32_cannot_resolve_the_spread() -> None:
