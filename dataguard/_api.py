@@ -7,11 +7,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from dataguard._config import ProjectConfig, load_config
-from dataguard.engines import profile_source
+from dataguard.engines import profile_source, run_passes
 from dataguard.errors import ConfigError, InputError
 from dataguard.io import open_source
 from dataguard.report import ProfileReport
-from dataguard.rules import RuleContext, Thresholds, infer_task, run_rules, select_codes
+from dataguard.rules import (
+    RuleContext,
+    Thresholds,
+    infer_task,
+    plan_passes,
+    run_rules,
+    select_codes,
+)
 
 __all__ = ["profile"]
 
@@ -28,6 +35,8 @@ def profile(
     ignore: Iterable[str] | None = None,
     thresholds: Mapping[str, Any] | Thresholds | None = None,
     config: ProjectConfig | None = None,
+    order_by: str | None = None,
+    group_by: str | None = None,
     workers: int | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ProfileReport:
@@ -51,6 +60,11 @@ def profile(
         Threshold overrides (default: ``[tool.dataguard.thresholds]``, then the defaults).
     config : ProjectConfig, optional
         Project settings; read from the nearest ``pyproject.toml`` when omitted.
+    order_by : str, optional
+        Column giving the order of rows within each sequence (time, frame); enables the
+        sequence checks (wrap jumps of cyclic values) and checks that rows are in order.
+    group_by : str, optional
+        Column identifying the entity or sequence each row belongs to.
     workers : int, optional
         Processes for the local engine (default: automatic).
     progress : callable, optional
@@ -83,19 +97,22 @@ def profile(
     if select is None and ignore is None:  # explicit arguments replace the project's pair
         select, ignore = cfg.select, cfg.ignore
     codes = select_codes(select, ignore)
+    keys = tuple(k for k in (order_by, group_by) if k is not None)
     if columns is not None:
-        columns = list(dict.fromkeys([*columns, *targets]))
+        columns = list(dict.fromkeys([*columns, *targets, *keys]))
     start = time.perf_counter()
     source = open_source(data, columns=columns)
-    missing = [c for c in targets if c not in source.schema.names]
-    if missing:
-        raise InputError(
-            f"{source.name}: target column {missing[0]!r} not found; columns are: "
-            f"{', '.join(source.schema.names[:20])}"
-        )
+    for role, names in (("target", targets), ("--order-by/--group-by", keys)):
+        missing = [c for c in names if c not in source.schema.names]
+        if missing:
+            raise InputError(
+                f"{source.name}: {role} column {missing[0]!r} not found; columns are: "
+                f"{', '.join(source.schema.names[:20])}"
+            )
     prof = profile_source(source, workers=workers, progress=progress)
+    prof.passes = run_passes(source, plan_passes(prof, t, order_by, group_by))
     tasks = {n: (task if task != "auto" else infer_task(prof.columns[n], t)) for n in targets}
-    ctx = RuleContext(prof, t, targets, tasks)
+    ctx = RuleContext(prof, t, targets, tasks, order_by, group_by)
     findings = run_rules(ctx, codes)
     return ProfileReport(
         prof, findings, targets, tasks, codes, t.to_dict(), time.perf_counter() - start

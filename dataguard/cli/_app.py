@@ -173,6 +173,14 @@ def profile_cmd(
             help="Override a rule threshold, NAME=VALUE (repeatable); see docs/rules.md.",
         ),
     ] = None,
+    order_by: Annotated[
+        str | None,
+        typer.Option("--order-by", help="Column ordering the rows of each sequence."),
+    ] = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option("--group-by", help="Column naming the entity or sequence of each row."),
+    ] = None,
     columns: Annotated[
         list[str] | None,
         typer.Option(help="Profile only these columns (comma-separated or repeated)."),
@@ -192,6 +200,8 @@ def profile_cmd(
             report = profile(
                 path,
                 thresholds=_thresholds(threshold),
+                order_by=order_by,
+                group_by=group_by,
                 target=target,
                 task=task.value,
                 columns=_split(columns),

@@ -40,6 +40,7 @@ from dataguard.io import Source
 from dataguard.profile import (
     DatasetAccumulator,
     Profile,
+    SecondPass,
     accumulator_for,
     accumulator_from_state,
     column_words,
@@ -48,7 +49,7 @@ from dataguard.profile import (
 )
 from dataguard.profile._accumulators import Accumulator
 
-__all__ = ["SAMPLE_ROWS", "profile_source", "run_units"]
+__all__ = ["SAMPLE_ROWS", "profile_source", "run_passes", "run_units"]
 
 #: Target size of the Bernoulli row sample that feeds the quantile sketches (2^17 rows).
 SAMPLE_ROWS = 1 << 17
@@ -144,6 +145,17 @@ def _split_units(unit_rows: Sequence[int], k: int) -> list[list[int]]:
         bounds.append(min(max(cut, bounds[-1] + 1), len(unit_rows) - (k - i)))
     bounds.append(len(unit_rows))
     return [list(range(a, b)) for a, b in itertools.pairwise(bounds)]
+
+
+def run_passes(source: Source, passes: Sequence[SecondPass]) -> dict[str, dict[str, Any]]:
+    """Stream the columns the passes need, once, in row order; their results by name."""
+    if not passes:
+        return {}
+    needed = list(dict.fromkeys(c for p in passes for c in p.columns))
+    for batch in _prefetch(source.select(needed).batches()):
+        for p in passes:
+            p.update(batch.select(p.columns))
+    return {p.name: p.result() for p in passes}
 
 
 def _with_total(

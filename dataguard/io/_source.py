@@ -69,6 +69,10 @@ class Source:
         except OSError as exc:
             raise InputError(f"{self.name}: cannot be read ({_one_line(exc)})") from exc
 
+    def select(self, columns: Sequence[str]) -> Source:
+        """The same source, reading only ``columns`` (an unknown name is an InputError)."""
+        return _select(self, list(columns))
+
     @property
     def columns(self) -> list[str] | None:
         """The selected columns (None: all)."""

@@ -9,6 +9,7 @@ how batches reach the accumulators.
 from dataguard.profile._accumulators import accumulator_for, accumulator_from_state, column_kind
 from dataguard.profile._dataset import DatasetAccumulator, column_words, fold_words
 from dataguard.profile._math import Moments, batch_moments, merge_moments
+from dataguard.profile._passes import SecondPass
 from dataguard.profile._profile import QUANTILE_GRID, ColumnProfile, Profile, finalize
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DatasetAccumulator",
     "Moments",
     "Profile",
+    "SecondPass",
     "accumulator_for",
     "accumulator_from_state",
     "batch_moments",

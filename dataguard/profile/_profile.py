@@ -152,6 +152,10 @@ class Profile:
     identical_columns: list[list[str]]
     sample_rate: float
     sample: pa.Table = field(repr=False)
+    #: Results of second-pass accumulators (``dataguard.profile._passes``), by pass name:
+    #: ``"sequences"`` (order within groups, wrap jumps), ``"frames"`` (between-entity
+    #: variance of coordinate groups). JSON-safe dicts; empty when no pass ran.
+    passes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the row sample stays in memory only)."""
@@ -165,6 +169,7 @@ class Profile:
             "sample_rate": self.sample_rate,
             "sample_rows": self.sample.num_rows,
             "columns": [c.to_dict() for c in self.columns.values()],
+            "passes": self.passes,
         }
 
 

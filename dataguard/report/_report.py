@@ -93,6 +93,7 @@ class ProfileReport:
                     "sample_rows": self.profile.sample.num_rows,
                 },
                 "columns": [c.to_dict() for c in self.profile.columns.values()],
+                "passes": self.profile.passes,
                 "rules": self.codes,
                 "thresholds": self.thresholds,
                 "elapsed_s": round(self.elapsed_s, 3),

@@ -5,6 +5,7 @@ One module per family; :data:`RULES` (in ``_registry``) names every rule explici
 """
 
 from dataguard.rules._context import RuleContext, RuleSpec
+from dataguard.rules._passes import plan_passes
 from dataguard.rules._registry import RULES
 from dataguard.rules._run import run_rules, select_codes
 from dataguard.rules._thresholds import Thresholds
@@ -16,6 +17,7 @@ __all__ = [
     "RuleSpec",
     "Thresholds",
     "infer_task",
+    "plan_passes",
     "run_rules",
     "select_codes",
 ]

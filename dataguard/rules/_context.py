@@ -54,6 +54,8 @@ class RuleContext:
     thresholds: Thresholds
     targets: tuple[str, ...]
     tasks: Mapping[str, str]  # target name -> "regression" | "classification"
+    order_by: str | None = None  # rows are in this order within each group (sequences)
+    group_by: str | None = None  # the entity / sequence key
 
     def inputs(self) -> list[ColumnProfile]:
         """Profiled non-target columns with enough values to judge."""
