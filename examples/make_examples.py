@@ -21,9 +21,10 @@ The datasets, and the codes each triggers (``tests/test_examples.py`` checks the
 
 ``sensor_log.parquet`` -- regression, target ``efficiency`` (0.5..1, unit scale).
     ``recorded_at`` timestamps (DG123), ``pressure_pa`` 101,325 Pa +- 8 (DG101),
-    ``gps_time_s`` float epoch seconds (DG101, and DG105 as a warning: float32 steps of 128 s), ``calib_ref`` 2.5 V + 1e-9 V noise (DG103 near-constant), ``vibration_g`` with
+    ``gps_time_s`` float epoch seconds (DG101, and DG105 as a warning: float32 steps of
+    128 s), ``calib_ref`` 2.5 V + 1e-9 V noise (DG103 near-constant), ``vibration_g`` with
     0.1% spikes 10,000x the bulk (DG108), ``strain`` of order 1e-4 (DG104; 40,000x smaller
-    than the pressure's spread: DG102), ``flow_lpm`` with three +inf overflow readings
+    than the GPS time's spread: DG102), ``flow_lpm`` with three +inf overflow readings
     (DG107), ``aux_probe`` with 12 readings in 3,000 rows (DG124, and DG106).
     Codes: DG101 DG102 DG103 DG104 DG105 DG106 DG107 DG108 DG123 DG124.
 
