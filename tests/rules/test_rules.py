@@ -304,8 +304,11 @@ def test_dg105_info_when_float32_still_resolves_the_spread() -> None:
     assert f.severity == Severity.INFO
     assert f.evidence["offset_ratio"] == pytest.approx(5e3, rel=0.05)
     assert f.evidence["float32_resolution"] == pytest.approx(2**-21)
-    assert f.fix == {"transform": "center", "offset": pytest.approx(5.0, abs=1e-3),
-                     "dtype": "float64"}
+    assert f.fix == {
+        "transform": "center",
+        "offset": pytest.approx(5.0, abs=1e-3),
+        "dtype": "float64",
+    }
 
 
 def test_dg105_info_is_left_to_dg101_when_that_fires() -> None:
