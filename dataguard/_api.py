@@ -110,7 +110,7 @@ def profile(
                 f"{', '.join(source.schema.names[:20])}"
             )
     prof = profile_source(source, workers=workers, progress=progress)
-    prof.passes = run_passes(source, plan_passes(prof, t, order_by, group_by))
+    prof.passes = run_passes(source, plan_passes(prof, t, order_by, group_by, codes))
     tasks = {n: (task if task != "auto" else infer_task(prof.columns[n], t)) for n in targets}
     ctx = RuleContext(prof, t, targets, tasks, order_by, group_by)
     findings = run_rules(ctx, codes)

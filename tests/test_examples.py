@@ -114,9 +114,15 @@ def test_each_dataset_raises_exactly_its_findings(data_dir: Path, name: str) -> 
         assert [f for f in report.findings if f.severity > Severity.INFO] == []
 
 
+#: Codes these examples leave to others: the representation detectors have their own
+#: examples (tests/test_representation_examples.py); DG126 needs rows out of order, which no
+#: example ships (tests/rules/test_cyclic.py covers it).
+ELSEWHERE = {"DG109", "DG110", "DG111", "DG112", "DG126"}
+
+
 def test_datasets_together_cover_every_rule() -> None:
     covered = {code for _, expected in EXPECTED.values() for code in expected}
-    assert covered == set(RULES)
+    assert covered == set(RULES) - ELSEWHERE
 
 
 def test_key_evidence(data_dir: Path) -> None:

@@ -11,6 +11,7 @@ from dataguard.profile._dataset import DatasetAccumulator, column_words, fold_wo
 from dataguard.profile._math import Moments, batch_moments, merge_moments
 from dataguard.profile._passes import SecondPass
 from dataguard.profile._profile import QUANTILE_GRID, ColumnProfile, Profile, finalize
+from dataguard.profile._sequences import SequencePass
 
 __all__ = [
     "QUANTILE_GRID",
@@ -19,6 +20,7 @@ __all__ = [
     "Moments",
     "Profile",
     "SecondPass",
+    "SequencePass",
     "accumulator_for",
     "accumulator_from_state",
     "batch_moments",

@@ -137,8 +137,9 @@ class NumericAccumulator:
             xs = x[sample]
         if x.size == 0:
             return
-        self.moments = merge_moments(self.moments, batch_moments(x))
         lo, hi = float(x.min()), float(x.max())
+        huge = max(-lo, hi) > 1e150
+        self.moments = merge_moments(self.moments, batch_moments(x, huge))
         self.min, self.max = min(self.min, lo), max(self.max, hi)
         if self.integral and not pa.types.is_integer(self.dtype):
             self.integral = bool(np.all(np.floor(x) == x))

@@ -79,11 +79,17 @@ def column_words(array: pa.Array) -> U64Array:
 
 
 def fold_words(h: U64Array | None, words: U64Array) -> U64Array:
-    """Fold one column's words into a running row hash (FNV-style multiply-xor)."""
-    with np.errstate(over="ignore"):
-        if h is None:
-            return (words * _MUL) ^ _NULL_WORD
-        return (h ^ words) * _MUL
+    """Fold one column's words into a running row hash (FNV-style multiply-xor), in place.
+
+    uint64 array arithmetic wraps silently; no ``errstate`` needed (it costs 20 us a call).
+    """
+    if h is None:
+        out = words * _MUL
+        out ^= _NULL_WORD
+        return out
+    h ^= words
+    h *= _MUL
+    return h
 
 
 class DatasetAccumulator:

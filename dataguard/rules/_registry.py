@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from dataguard.findings import Finding
-from dataguard.rules import missing, near_constant, outliers, scale, target, types
+from dataguard.rules import (
+    cyclic,
+    frames,
+    missing,
+    near_constant,
+    outliers,
+    scale,
+    sentinels,
+    target,
+    types,
+)
 from dataguard.rules._context import RuleContext, RuleSpec
 
 __all__ = ["RULES", "Check"]
@@ -25,6 +35,10 @@ RULES: dict[str, tuple[RuleSpec, Check]] = {
     "DG106": (missing.DG106, missing.missing),
     "DG107": (missing.DG107, missing.non_finite),
     "DG108": (outliers.DG108, outliers.outliers),
+    "DG109": (sentinels.DG109, sentinels.sentinel_values),
+    "DG110": (cyclic.DG110, cyclic.cyclic_feature),
+    "DG111": (sentinels.DG111, sentinels.encoding_gap),
+    "DG112": (frames.DG112, frames.global_frame),
     "DG113": (outliers.DG113, outliers.skewed),
     "DG114": (types.DG114, types.id_like),
     "DG115": (types.DG115, types.numeric_categorical),
@@ -36,4 +50,5 @@ RULES: dict[str, tuple[RuleSpec, Check]] = {
     "DG123": (types.DG123, types.unprofiled),
     "DG124": (missing.DG124, missing.too_few),
     "DG125": (types.DG125, types.mixed),
+    "DG126": (cyclic.DG126, cyclic.unordered_sequence),
 }

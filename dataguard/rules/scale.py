@@ -9,6 +9,7 @@ from dataguard.findings import Finding, Severity
 from dataguard.profile import ColumnProfile
 from dataguard.rules._context import RuleContext, RuleSpec
 from dataguard.rules._measures import fmt, is_binary, is_constant, robust_scale
+from dataguard.rules.cyclic import cyclic_verdict
 from dataguard.rules.near_constant import near_constant_reason
 from dataguard.rules.types import identifier_reason
 
@@ -48,7 +49,8 @@ DG105 = RuleSpec(
 
 def _scalable(ctx: RuleContext) -> list[ColumnProfile]:
     """Numeric inputs that scaling rules judge: not binary, not (near-)constant, not an
-    identifier (DG103 and DG114 say to drop those, not to scale them)."""
+    identifier (DG103 and DG114 say to drop those, not to scale them), not cyclic (DG110's
+    sin/cos encoding replaces them)."""
     return [
         c
         for c in ctx.numeric_inputs()
@@ -56,6 +58,7 @@ def _scalable(ctx: RuleContext) -> list[ColumnProfile]:
         and not is_constant(c)
         and near_constant_reason(c, ctx.thresholds) is None
         and identifier_reason(c, ctx.thresholds) is None
+        and cyclic_verdict(ctx, c) is None
     ]
 
 

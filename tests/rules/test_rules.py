@@ -30,8 +30,8 @@ def standard_normal(seed: int, n: int = N) -> np.ndarray:
 
 
 def test_every_registered_code_is_covered_here() -> None:
-    """A new rule needs its own tests in this module."""
-    text = Path(__file__).read_text(encoding="utf-8")
+    """A new rule needs its own ``test_dgNNN_*`` tests in this folder."""
+    text = "".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
     for code in RULES:
         assert f"def test_{code.lower()}_" in text, f"{code} has no test_{code.lower()}_* test"
 
