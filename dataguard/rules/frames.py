@@ -263,7 +263,10 @@ def key_candidates(
 
     Discovered keys are integer or text columns whose distinct values were counted exactly:
     2 to ``frame_max_groups`` of them, with at least ``frame_min_rows_per_entity`` rows each
-    on average (not float measurements, not identifiers, not the --order-by column).
+    on average (not float measurements, not identifiers, not the --order-by column), named
+    like an entity (``_ENTITY_WORDS``: actor, subject, vehicle, id, ...). A region such as
+    a state or a country partitions space; its share of the coordinates' variance is the
+    geography, not a frame to remove (vega's airports: 97% of lat/lon lies between states).
     """
     if group_by is not None:
         given = profile.columns[group_by]
@@ -277,6 +280,8 @@ def key_candidates(
         if c.kind == "categorical" and is_date_text(c):
             continue
         if c.kind not in ("numeric", "categorical"):
+            continue
+        if not (set(name_words(c.name)) & _ENTITY_WORDS):
             continue
         k = c.n_distinct or 0
         if 2 <= k <= t.frame_max_groups and c.n_valid >= t.frame_min_rows_per_entity * k:

@@ -128,14 +128,16 @@ def code_label(v: float) -> str | None:
 
     >>> code_label(-999.0), code_label(9999.0), code_label(998.0), code_label(2147483647.0)
     ('negative code', 'all nines', 'nines code', 'int32 max')
-    >>> code_label(37.5), code_label(7.0), code_label(1000.0)
-    (None, None, None)
+    >>> code_label(37.5), code_label(7.0), code_label(7300.0), code_label(1e6)
+    (None, None, None, 'power of ten')
     """
     if v in _TYPE_EXTREMES:
         return _TYPE_EXTREMES[v]
     if not float(v).is_integer() or v == 0 or abs(v) >= 1e15:
         return None
     digits = str(abs(int(v)))
+    if len(digits) >= 4 and digits.strip("0") == "1":
+        return "power of ten"  # 10,000, 1e6, -1e9: "unlimited", "no limit" placeholders
     if v > 0 and len(digits) >= 2 and digits[:-1] == "9" * (len(digits) - 1) and digits[-1] in "78":
         return "nines code"  # 97, 98, 997, 998: "refused", "don't know" beside 99, 999
     if len(set(digits)) != 1:
@@ -195,6 +197,11 @@ def _judge(
     gap = bulk.q01 - v if v < bulk.q01 else v - bulk.q99
     z = gap / bulk.scale
     label = code_label(v)
+    if label is None:
+        # a spike of an ordinary number is a real value repeated (the population of the
+        # largest city, repeated for every respondent there: statsmodels' anes96 'popul'),
+        # not a code standing for something else
+        return None
     sign_break = label == "negative code" and bulk.min >= 0
     if z < t.sentinel_min_z and not sign_break:
         return None

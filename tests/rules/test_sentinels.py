@@ -373,3 +373,12 @@ def test_dg111_threshold_override() -> None:
     frame = pd.DataFrame({"sched": x})
     assert "DG111" not in codes(run(frame, thresholds={"encoding_min_minutes": 5}))
     assert "DG111" not in codes(run(frame, thresholds={"encoding_min_hours": 20}))
+
+
+def test_dg109_silent_on_a_repeated_ordinary_value_in_a_long_tail() -> None:
+    # statsmodels' anes96 'popul': the population (thousands) of each respondent's place;
+    # the largest city, 7,300, repeats for every respondent there (2%). A real value.
+    rng = np.random.default_rng(13)
+    popul = np.round(rng.lognormal(3.0, 1.5, 5000)).clip(0, 2800)
+    popul[rng.choice(5000, 100, replace=False)] = 7300.0
+    assert "DG109" not in codes(run(pd.DataFrame({"popul": popul})))
