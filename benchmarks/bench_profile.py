@@ -278,11 +278,21 @@ def check_report(report: Path) -> str:
     return ""
 
 
-def run_tool(tool: str, path: Path, rows: int, rnd: int, interval: float) -> Run:
+def run_tool(
+    tool: str,
+    path: Path,
+    rows: int,
+    rnd: int,
+    interval: float,
+    argv_for: Callable[[str, Path, Path], list[str]] | None = None,
+) -> Run:
+    """Measure one tool's command (``argv_for(tool, data, report)``, default ``tool_argv``);
+    a ``dataguard*`` tool's JSON report is checked too."""
     with tempfile.TemporaryDirectory(prefix="dg-bench-") as tmp:
         report = Path(tmp) / "report.json"
-        m = measure(tool_argv(tool, path, report), interval)
-        note = check_report(report) if tool == "dataguard" and m.returncode == 0 else ""
+        m = measure((argv_for or tool_argv)(tool, path, report), interval)
+        is_dataguard = tool.startswith("dataguard")
+        note = check_report(report) if is_dataguard and m.returncode == 0 else ""
     if m.returncode != 0:
         note = f"exit {m.returncode}: {m.stderr_tail.strip()[-500:]}"
     return Run(

@@ -44,7 +44,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -57,6 +56,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_profile
 from bench_profile import (
     BASELINE,
     MB,
@@ -65,10 +65,8 @@ from bench_profile import (
     Run,
     Summary,
     _fmt_ratio,
-    check_report,
     dataguard_argv,
     environment,
-    measure,
     summarize,
     warm_page_cache,
 )
@@ -159,26 +157,7 @@ def tool_argv(tool: str, path: Path, report: Path) -> list[str]:
 
 
 def run_tool(tool: str, path: Path, rnd: int, interval: float) -> Run:
-    with tempfile.TemporaryDirectory(prefix="dg-bench-") as tmp:
-        report = Path(tmp) / "report.json"
-        m = measure(tool_argv(tool, path, report), interval)
-        is_dataguard = tool.startswith("dataguard")
-        note = check_report(report) if is_dataguard and m.returncode == 0 else ""
-    if m.returncode != 0:
-        note = f"exit {m.returncode}: {m.stderr_tail.strip()[-500:]}"
-    return Run(
-        rows=ROWS,
-        round=rnd,
-        tool=tool,
-        wall_s=m.wall_s,
-        peak_tree_rss_mb=m.peak / MB,
-        kernel_maxrss_mb=m.kernel_maxrss / MB,
-        max_pids=m.max_pids,
-        samples=m.samples,
-        returncode=m.returncode,
-        ok=m.returncode == 0 and not note,
-        note=note,
-    )
+    return bench_profile.run_tool(tool, path, ROWS, rnd, interval, argv_for=tool_argv)
 
 
 def bench(path: Path, args: argparse.Namespace) -> list[Run]:
