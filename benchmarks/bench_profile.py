@@ -383,8 +383,13 @@ def print_table(rows: int, summaries: list[Summary]) -> None:
         f"\n{rows:,} rows x 20 columns (row_group_size={ROW_GROUP_SIZE:,}), "
         f"ratio = wall / pyarrow read_table wall"
     )
+    print_summaries(summaries)
+
+
+def print_summaries(summaries: list[Summary], first: str = "tool") -> None:
+    """The markdown table of ``summaries`` (first column headed ``first``) and failures."""
     print(
-        "| tool | runs ok | median wall s | min s | max s | median peak tree RSS MB "
+        f"| {first} | runs ok | median wall s | min s | max s | median peak tree RSS MB "
         "| x read_table (median of rounds) | x read_table (ratio of medians) |"
     )
     print("|---|---|---|---|---|---|---|---|")

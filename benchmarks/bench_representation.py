@@ -185,20 +185,7 @@ def print_table(path: Path, summaries: list[Summary]) -> None:
         f"\n{ROWS:,} rows x {COLUMNS} columns, {ACTORS} actors ({size:.0f} MB, "
         f"row_group_size={ROW_GROUP_SIZE:,}), ratio = wall / pyarrow read_table wall"
     )
-    print(
-        "| command | runs ok | median wall s | min s | max s | median peak tree RSS MB "
-        "| x read_table (median of rounds) | x read_table (ratio of medians) |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    for s in summaries:
-        print(
-            f"| {s.tool} | {s.n_ok} | {s.median_wall_s:.2f} | {s.min_wall_s:.2f} "
-            f"| {s.max_wall_s:.2f} | {s.median_peak_mb:.0f} "
-            f"| {_fmt_ratio(s.ratio_median_of_rounds)} | {_fmt_ratio(s.ratio_of_medians)} |"
-        )
-    for s in summaries:
-        for f in s.failures:
-            print(f"  FAILED {s.tool} {f}")
+    bench_profile.print_summaries(summaries, first="command")
 
 
 def checks(summaries: list[Summary]) -> list[Check]:
