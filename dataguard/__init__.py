@@ -17,6 +17,7 @@ from dataguard.errors import (
 from dataguard.findings import Finding, Severity
 from dataguard.report import ProfileReport
 from dataguard.rules import RULES, Thresholds
+from dataguard.transforms import TransformPipeline, fit, load_transforms
 
 __all__ = [
     "RULES",
@@ -29,6 +30,9 @@ __all__ = [
     "ProfileReport",
     "Severity",
     "Thresholds",
+    "TransformPipeline",
     "__version__",
+    "fit",
+    "load_transforms",
     "profile",
 ]

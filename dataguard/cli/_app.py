@@ -235,6 +235,123 @@ def profile_cmd(
     raise typer.Exit(report.exit_code(level))
 
 
+class Skew(StrEnum):
+    """Fixes for skewed columns (``--skew``)."""
+
+    log = "log"
+    yeo_johnson = "yeo-johnson"
+    none = "none"
+
+
+@app.command("fit")
+def fit_cmd(
+    path: Annotated[str, typer.Argument(help="Parquet file/directory, CSV or Arrow IPC file.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the transforms (JSON).")
+    ],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target column.")] = None,
+    task: Annotated[Task, typer.Option(help="Task of the target.")] = Task.auto,
+    skew: Annotated[Skew, typer.Option(help="Fix for strongly skewed columns.")] = Skew.log,
+    select: Annotated[
+        list[str] | None, typer.Option(help="Rule codes or prefixes to run.")
+    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Rule codes or prefixes to skip.")] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option("--threshold", help="Override a rule threshold, NAME=VALUE (repeatable)."),
+    ] = None,
+    order_by: Annotated[
+        str | None, typer.Option("--order-by", help="Column ordering the rows of each sequence.")
+    ] = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option("--group-by", help="Column naming the entity or sequence of each row."),
+    ] = None,
+    columns: Annotated[
+        list[str] | None, typer.Option(help="Use only these columns (comma-separated).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+) -> None:
+    """Plan transforms from the findings, fit them, and write them as one JSON artifact."""
+    import warnings
+
+    from dataguard._config import load_config
+    from dataguard.transforms import fit
+
+    try:
+        if output.parent and not output.parent.exists():
+            raise _fail(f"{output}: folder {output.parent} does not exist")
+        progress = _Progress()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                pipe = fit(
+                    path,
+                    target=target,
+                    task=task.value,
+                    skew=skew.value,
+                    thresholds=_thresholds(threshold),
+                    order_by=order_by,
+                    group_by=group_by,
+                    columns=_split(columns),
+                    select=_split(select),
+                    ignore=_split(ignore),
+                    config=load_config(),
+                    progress=progress,
+                )
+        finally:
+            progress.close()
+    except DataguardError as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    _write_atomic(output, json.dumps(pipe.to_dict(), indent=1, allow_nan=False) + "\n")
+    if not quiet:
+        _render_transforms(pipe, output, Console(stderr=True))
+        for w in caught:
+            sys.stderr.write(f"dataguard: warning: {w.message}\n")
+
+
+def _step_text(step: dict[str, Any]) -> str:
+    op = str(step["op"])
+    if op == "impute":
+        return f"impute({step.get('strategy', '')})"
+    if op == "cyclic":
+        return f"cyclic({step['period']:g})"
+    if op == "local_frame":
+        return f"local_frame({step.get('root') or step.get('key')})"
+    if op == "sentinel":
+        return f"sentinel({', '.join(f'{v:g}' for v in step['values'][:3])})"
+    return op
+
+
+def _render_transforms(pipe: Any, output: Path, console: Console) -> None:
+    """The fitted steps per column, on stderr."""
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("column")
+    table.add_column("steps", overflow="fold")
+    table.add_column("outputs", justify="right")
+    table.add_column("because")
+    for c in pipe.columns:
+        steps = " -> ".join(_step_text(s) for s in c["steps"] if s["op"] != "nonfinite")
+        outs = len(pipe.outputs_of(c["name"]))
+        table.add_row(c["name"], steps, str(outs), ", ".join(c.get("because", [])))
+    console.print(table)
+    t = pipe.target
+    if t is not None:
+        how = (
+            f"standardize (center {t['scale']['center']:.6g}, scale {t['scale']['scale']:.6g})"
+            if t["task"] == "regression"
+            else f"{len(t['classes'])} classes -> 0..{len(t['classes']) - 1}"
+        )
+        console.print(f"target [bold]{t['name']}[/bold] ({t['task']}): {how}")
+    console.print(
+        f"wrote {output}: {len(pipe.input_columns)} inputs -> {len(pipe.output_columns)} outputs"
+    )
+
+
 @app.command("explain")
 def explain_cmd(
     code: Annotated[str | None, typer.Argument(help="Rule code, e.g. DG101.")] = None,

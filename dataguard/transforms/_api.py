@@ -1,0 +1,183 @@
+"""``dataguard.fit``: profile, plan from the findings, fit, and return the pipeline."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from dataguard._api import profile
+from dataguard._config import ProjectConfig
+from dataguard.errors import ConfigError
+from dataguard.io import open_source
+from dataguard.profile import ColumnProfile
+from dataguard.report import ProfileReport
+from dataguard.rules import Thresholds
+from dataguard.transforms._fit import FLOAT16_MAX, _level, fit_plan
+from dataguard.transforms._pipeline import TransformPipeline, build_artifact
+from dataguard.transforms._plan import plan_columns
+
+__all__ = ["fit"]
+
+
+def fit(
+    data: Any,
+    *,
+    target: str | None = None,
+    task: str = "auto",
+    columns: Sequence[str] | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    thresholds: Mapping[str, Any] | Thresholds | None = None,
+    config: ProjectConfig | None = None,
+    order_by: str | None = None,
+    group_by: str | None = None,
+    skew: str = "log",
+    plan: Mapping[str, Any] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> TransformPipeline:
+    """Plan transforms from the profile's findings, fit them, return the pipeline.
+
+    Parameters
+    ----------
+    data : path or frame
+        What :func:`dataguard.profile` reads.
+    target : str, optional
+        The target column: scaled (regression, exact inverse) or label-encoded
+        (classification); its facts (range, class priors and weights) go in the artifact.
+    task, columns, select, ignore, thresholds, config, order_by, group_by, workers, progress
+        As for :func:`dataguard.profile`.
+    skew : {"log", "yeo-johnson", "none"}
+        The fix for strongly skewed columns (DG113).
+    plan : dict, optional
+        Column -> steps overriding the planned ones: ``"drop"``, or a list of step names
+        or dicts (``[{"op": "cyclic", "period": 360, "offset": 0}]``); parameters left out
+        are fitted.
+
+    Returns
+    -------
+    TransformPipeline
+
+    Examples
+    --------
+    >>> import pandas as pd, dataguard
+    >>> df = pd.DataFrame({"heading_deg": [(37 * i) % 360 for i in range(400)],
+    ...                    "y": [float(i % 7) for i in range(400)]})
+    >>> dataguard.fit(df, target="y", plan={"heading_deg": [
+    ...     {"op": "cyclic", "period": 360.0, "offset": 0.0}]}).output_columns
+    ['heading_deg__sin', 'heading_deg__cos']
+    """
+    if target is not None and not isinstance(target, str):
+        raise ConfigError("fit: target must be one column name")
+    report = profile(
+        data,
+        target=target,
+        task=task,
+        columns=columns,
+        select=select,
+        ignore=ignore,
+        thresholds=thresholds,
+        config=config,
+        order_by=order_by,
+        group_by=group_by,
+        workers=workers,
+        progress=progress,
+    )
+    return fit_report(report, data, skew=skew, plan=plan)
+
+
+def fit_report(
+    report: ProfileReport,
+    data: Any,
+    *,
+    skew: str = "log",
+    plan: Mapping[str, Any] | None = None,
+) -> TransformPipeline:
+    """Fit from an existing profile report of ``data``."""
+    plans = plan_columns(report, skew=skew, plan=plan)
+    source = open_source(data, columns=list(report.columns))
+    inputs, cols, notes = fit_plan(report, plans, source)
+    tgt, facts = _target(report)
+    facts["n_rows"] = report.profile.n_rows
+    art = build_artifact(inputs, cols, tgt, facts, notes, report.findings, report.profile.source)
+    pipe = TransformPipeline(art)
+    _output_facts(pipe, report)
+    return pipe
+
+
+def _target(report: ProfileReport) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    if not report.targets:
+        return None, {"task": None}
+    name = report.targets[0]
+    c: ColumnProfile = report.columns[name]
+    task = report.tasks.get(name, "regression")
+    if task == "classification":
+        counts = dict(c.values or c.top or {})
+        numeric = c.kind == "numeric"
+        labels = sorted(counts, key=float if numeric else str)
+        total = sum(counts.values()) or 1
+        classes = [_level(v) for v in labels]
+        priors = [counts[v] / total for v in labels]
+        weights = [total / (len(labels) * counts[v]) for v in labels]
+        facts = {
+            "task": task,
+            "n_classes": len(labels),
+            "classes": classes,
+            "class_priors": priors,
+            "class_weights": weights,
+        }
+        return {"name": name, "task": task, "classes": classes}, facts
+    if c.kind != "numeric" or c.mean is None:
+        raise ConfigError(f"fit: target {name!r} is {c.dtype} ({c.kind}); regression needs numbers")
+    std = float(c.std or 0.0)
+    scale = std if std > 1e-12 * max(1.0, abs(c.mean)) else 1.0
+    lo, hi = float(c.min), float(c.max)
+    facts = {
+        "task": "regression",
+        "target_range": [lo, hi],
+        "target_mean": c.mean,
+        "target_std": std,
+        "target_scaled_range": [(lo - c.mean) / scale, (hi - c.mean) / scale],
+        "target_scaled_mean": 0.0,
+        "target_scaled_std": std / scale,
+    }
+    return {
+        "name": name,
+        "task": "regression",
+        "scale": {"op": "standardize", "center": float(c.mean), "scale": scale},
+    }, facts
+
+
+def _output_facts(pipe: TransformPipeline, report: ProfileReport) -> None:
+    """Mean, std, min and max of every output on the row sample (in ``facts``); warn when
+    an output exceeds the float16 range."""
+    sample = report.profile.sample
+    if not sample.num_rows or not pipe.output_columns:
+        return
+    out = pipe.apply_encoded(pipe.encode(sample))
+    stats = {}
+    for j, name in enumerate(pipe.output_columns):
+        x = out[:, j]
+        x = x[np.isfinite(x)]
+        if x.size:
+            stats[name] = {
+                "mean": float(x.mean()),
+                "std": float(x.std()),
+                "min": float(x.min()),
+                "max": float(x.max()),
+            }
+    pipe.facts["outputs"] = stats
+    pipe._artifact["facts"] = pipe.facts
+    big = {n: max(abs(s["min"]), abs(s["max"])) for n, s in stats.items()}
+    over = {n: v for n, v in big.items() if v > FLOAT16_MAX}
+    if over:
+        shown = ", ".join(f"{n!r} (max |x| {v:.3g})" for n, v in list(over.items())[:5])
+        warnings.warn(
+            f"transforms: outputs exceed the float16 range ({FLOAT16_MAX:g}) on the fitting "
+            f"sample: {shown}; float16 mixed-precision training will overflow them",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,293 @@
+"""The transform kernels, written once for numpy and torch.
+
+A fitted pipeline compiles to a :class:`Program`: a fixed sequence of *stages*, each applying
+one operation to a set of columns of a float64 working matrix ``X`` (numeric inputs) or an
+int64 code matrix ``C`` (categorical inputs), with one parameter vector entry per column.
+Stages run in the documented step order (``STEP_ORDER``), so a column's steps run in that
+order and columns sharing an operation are processed together, vectorised.
+
+The kernels only call the operations of an ``ops`` object (:class:`NumpyOps` here; the torch
+adapter supplies its own with the same names), so the numpy reference path, the
+scikit-learn estimator and the torch module run the same arithmetic by construction.
+
+Every kernel maps finite input to finite output on its own (no final ``nan_to_num``):
+``log1p`` clamps at its fitted floor 0, Yeo-Johnson caps its exponent at 700, the affine
+scalers clamp ``x - center`` to the largest value whose scaled result is finite, and the
+periodic kernels reduce with ``fmod`` first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["F64_MAX", "NumpyOps", "Program", "Stage", "run_program"]
+
+F64_MAX = float(np.finfo(np.float64).max)
+#: Largest exponent Yeo-Johnson may pass to ``expm1`` (e**700 ~ 1e304: finite after dividing
+#: by any exponent >= 1e-4, and exponents below that cannot reach it).
+_YJ_MAX_EXP = 700.0
+_TAU = 2.0 * math.pi
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One operation on some columns: ``idx`` into X (or C for ``cat_*``/``one_hot``/
+    ``ordinal``); ``arrays`` maps a parameter name to the key of its array in the program."""
+
+    op: str
+    idx: tuple[int, ...]
+    arrays: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Program:
+    """A compiled pipeline: input layout, stages, output layout and parameter arrays."""
+
+    numeric_inputs: list[str]
+    categorical_inputs: list[str]
+    stages: list[Stage]
+    #: Output blocks in the order the stages produce them; ``perm`` reorders their
+    #: concatenation into the pipeline's output column order.
+    n_outputs: int
+    arrays: dict[str, np.ndarray[Any, Any]]
+    perm_key: str = "perm"
+
+
+class NumpyOps:
+    """The operations the kernels use, for numpy arrays."""
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        return np.where(cond, a, b)
+
+    isnan = staticmethod(np.isnan)
+    isfinite = staticmethod(np.isfinite)
+    log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    floor = staticmethod(np.floor)
+    abs = staticmethod(np.abs)
+    sign = staticmethod(np.sign)
+    fmod = staticmethod(np.fmod)
+
+    @staticmethod
+    def maximum(x: Any, lo: Any) -> Any:
+        return np.maximum(x, lo)
+
+    @staticmethod
+    def minimum(x: Any, hi: Any) -> Any:
+        return np.minimum(x, hi)
+
+    @staticmethod
+    def clip(x: Any, lo: Any, hi: Any) -> Any:
+        return np.minimum(np.maximum(x, lo), hi)
+
+    @staticmethod
+    def any_last(x: Any) -> Any:
+        return x.any(axis=-1)
+
+    @staticmethod
+    def to_float(x: Any) -> Any:
+        return x.astype(np.float64)
+
+    @staticmethod
+    def cat(blocks: Sequence[Any], n: int) -> Any:
+        if not blocks:
+            return np.empty((n, 0), dtype=np.float64)
+        return np.concatenate(blocks, axis=1)
+
+    @staticmethod
+    def searchsorted(sorted_keys: Any, values: Any) -> Any:
+        return np.searchsorted(sorted_keys, values)
+
+    @staticmethod
+    def clamp_index(idx: Any, hi: int) -> Any:
+        return np.minimum(idx, hi)
+
+
+def run_program(ops: Any, prog: Program, arrays: Mapping[str, Any], X: Any, C: Any) -> Any:
+    """Apply ``prog`` to the working matrices; a float64 ``[n, n_outputs]`` result.
+
+    ``X`` (float64 ``[n, len(numeric_inputs)]``) is modified in place: pass a copy.
+    """
+    n = X.shape[0] if len(prog.numeric_inputs) else C.shape[0]
+    blocks: list[Any] = []
+    for st in prog.stages:
+        idx = list(st.idx)
+        a = {k: arrays[v] for k, v in st.arrays.items()}
+        op = st.op
+        if op == "output":
+            blocks.append(X[:, idx])
+        elif op == "indicator":
+            blocks.append(ops.to_float(ops.isnan(X[:, idx])))
+        elif op == "cyclic":
+            r = ops.fmod(X[:, idx] - a["offset"], a["period"]) * (_TAU / a["period"])
+            blocks.append(ops.sin(r))
+            blocks.append(ops.cos(r))
+        elif op == "one_hot":
+            c = C[:, idx[0] : idx[0] + 1]
+            blocks.append(ops.to_float(c == a["levels"]))
+        elif op == "ordinal":
+            blocks.append(ops.to_float(C[:, idx]))
+        elif op == "cat_impute":
+            c = C[:, idx]
+            C[:, idx] = ops.where(c == a["unknown"], a["fill"], c)
+        else:
+            X[:, idx] = _numeric(ops, op, X, X[:, idx], a, st.extra, C)
+    out = ops.cat(blocks, n)
+    return out[:, arrays[prog.perm_key]]
+
+
+def _numeric(
+    ops: Any, op: str, X: Any, x: Any, a: Mapping[str, Any], extra: Mapping[str, Any], C: Any
+) -> Any:
+    """The new values of the stage's columns ``x`` (``X``/``C`` for reading other columns)."""
+    kernel = _KERNELS.get(op)
+    if kernel is None:
+        raise ValueError(f"transform program: unknown operation {op!r}")
+    return kernel(ops, x, a, extra, X, C)
+
+
+def _hhmm(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    h = ops.floor(x / 100.0)
+    return h * 60.0 + (x - h * 100.0)
+
+
+def _hhmmss(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    h = ops.floor(x / 10000.0)
+    rest = x - h * 10000.0
+    m = ops.floor(rest / 100.0)
+    return h * 3600.0 + m * 60.0 + (rest - m * 100.0)
+
+
+def _yyyymmdd(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    y = ops.floor(x / 10000.0)
+    m = ops.floor((x - y * 10000.0) / 100.0)
+    d = x - y * 10000.0 - m * 100.0
+    return _days_from_civil(ops, y, m, d)
+
+
+def _yyyymm(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    y = ops.floor(x / 100.0)
+    m = x - y * 100.0
+    return (y - 1970.0) * 12.0 + (m - 1.0)
+
+
+def _sentinel(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    hit = ops.any_last(x[:, :, None] == a["values"])
+    return ops.where(hit, math.nan, x)
+
+
+def _nonfinite(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    return ops.where(ops.isfinite(x), x, math.nan)
+
+
+def _impute(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    return ops.where(ops.isnan(x), a["fill"], x)
+
+
+def _frame_root(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    d = x - X[:, list(extra["roots"])]
+    return _wrap(ops, d, a["period"]) if extra["wrap"] else d
+
+
+def _frame_table(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    """Subtract the fitted offset of the row's entity (the default for unseen entities)."""
+    numeric_key = extra["key_kind"] == "numeric"
+    key = X[:, extra["key"]] if numeric_key else ops.to_float(C[:, extra["key"]])
+    keys = a["keys"]
+    pos = ops.clamp_index(ops.searchsorted(keys, key), keys.shape[0] - 1)
+    found = keys[pos] == key
+    ref = ops.where(found[:, None], a["table"][pos], a["default"])
+    d = x - ref
+    return _wrap(ops, d, a["period"]) if extra["wrap"] else d
+
+
+def _log1p(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    return ops.log1p(ops.maximum(x, 0.0))  # fitted on values >= 0: below 0 clamps to 0
+
+
+def _signed_log(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    return ops.sign(x) * ops.log1p(ops.abs(x))
+
+
+def _yj(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    return _yeo_johnson(ops, x, a["lam"])
+
+
+def _clip(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    return ops.clip(x, a["lo"], a["hi"])
+
+
+def _affine(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    return ops.clip(x - a["center"], -a["bound"], a["bound"]) * a["inv"]
+
+
+_KERNELS = {
+    "hhmm": _hhmm,
+    "hhmmss": _hhmmss,
+    "yyyymmdd": _yyyymmdd,
+    "yyyymm": _yyyymm,
+    "sentinel": _sentinel,
+    "nonfinite": _nonfinite,
+    "impute": _impute,
+    "frame_root": _frame_root,
+    "frame_table": _frame_table,
+    "log1p": _log1p,
+    "signed_log": _signed_log,
+    "yeo_johnson": _yj,
+    "clip": _clip,
+    "affine": _affine,
+}
+
+
+def _wrap(ops: Any, d: Any, period: Any) -> Any:
+    """Differences of a periodic quantity into [-period/2, period/2) (period 0: unchanged)."""
+    p = ops.where(period > 0, period, 1.0)
+    r = ops.fmod(d, p)
+    r = ops.where(r >= p / 2, r - p, ops.where(r < -p / 2, r + p, r))
+    return ops.where(period > 0, r, d)
+
+
+def _days_from_civil(ops: Any, y: Any, m: Any, d: Any) -> Any:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    y = y - ops.where(m <= 2.0, 1.0, 0.0)
+    era = ops.floor(y / 400.0)
+    yoe = y - era * 400.0
+    mp = ops.where(m > 2.0, m - 3.0, m + 9.0)
+    doy = ops.floor((153.0 * mp + 2.0) / 5.0) + d - 1.0
+    doe = yoe * 365.0 + ops.floor(yoe / 4.0) - ops.floor(yoe / 100.0) + doy
+    return era * 146097.0 + doe - 719468.0
+
+
+def _yeo_johnson(ops: Any, x: Any, lam: Any) -> Any:
+    """Yeo-Johnson with one lambda per column, via ``expm1(a * log1p(|x|)) / a``."""
+    pos = x >= 0
+    lp = ops.log1p(ops.abs(x))
+    a = ops.where(pos, lam, 2.0 - lam)
+    small = ops.abs(a) < 1e-12
+    safe = ops.where(small, 1.0, a)
+    val = ops.where(small, lp, ops.expm1(ops.minimum(a * lp, _YJ_MAX_EXP)) / safe)
+    return ops.where(pos, val, -val)
+
+
+def yeo_johnson_inverse(y: np.ndarray[Any, Any], lam: float) -> np.ndarray[Any, Any]:
+    """Inverse Yeo-Johnson for one column (numpy; used for target inverses and tests)."""
+    out = np.empty_like(y)
+    pos = y >= 0
+    if abs(lam) < 1e-12:
+        out[pos] = np.expm1(y[pos])
+    else:
+        out[pos] = np.exp(np.log1p(lam * y[pos]) / lam) - 1
+    if abs(2 - lam) < 1e-12:
+        out[~pos] = -np.expm1(-y[~pos])
+    else:
+        out[~pos] = 1 - np.exp(np.log1p(-(2 - lam) * y[~pos]) / (2 - lam))
+    return out
