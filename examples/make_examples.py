@@ -37,6 +37,12 @@ The datasets, and the codes each triggers (``tests/test_examples.py`` checks the
     with 2% missing (DG106, info).
     Codes: DG101 DG106 DG114 DG116 DG118 DG119 DG120 DG123 DG125.
 
+``turbine.parquet`` -- regression, target ``power_kw`` (0..2,500 kW: DG117), 6,000 rows.
+    ``wind_dir_deg`` and ``yaw_deg`` in degrees 0..360 (DG110: power follows the cosine of
+    their difference, which wraps), ``rotor_rpm`` and ``pressure_pa`` in the thousands
+    (DG101), ``camera_brightness`` 0..255 from an icing camera. The seed's first failure in
+    one file; ``examples/train_with_dataguard.py`` trains on it.
+
 ``healthy.parquet`` -- classification, target ``label`` 0..2 with balanced classes.
     Five standardized features and a binary ``flag``: nothing above info fires (no findings).
 """
@@ -170,11 +176,42 @@ def healthy(rng: np.random.Generator, n: int = 3000, classes: int = 3) -> pa.Tab
     return pa.table(columns)
 
 
+def turbine(rng: np.random.Generator, n: int = 6000) -> pa.Table:
+    """Wind-turbine SCADA rows: angles in degrees, rpm and pascals in the thousands, an
+    icing camera's 0..255 brightness, and power in kW (0..2,500) to predict."""
+    wind = rng.weibull(2.2, n) * 9.0  # m/s
+    wind_dir = rng.uniform(0.0, 360.0, n).round(1)
+    misalign = rng.normal(0.0, 40.0, n)  # the nacelle lags the wind
+    yaw = np.mod(wind_dir + misalign, 360.0).round(1)
+    pressure = rng.normal(101_325.0, 900.0, n).round()
+    density = pressure / (287.05 * 283.0)
+    iced = rng.random(n) < 0.15
+    brightness = np.clip(np.where(iced, rng.normal(215, 18, n), rng.normal(95, 35, n)), 0, 255)
+    rated, cut_in, rated_speed = 2500.0, 3.0, 12.5
+    curve = np.clip((wind - cut_in) / (rated_speed - cut_in), 0.0, 1.0) ** 3
+    facing = np.cos(np.deg2rad(wind_dir - yaw)) ** 2  # cos(180 - 360 wrap) == cos
+    power = rated * curve * facing * (density / 1.225) * np.where(iced, 0.55, 1.0)
+    power = np.clip(power + rng.normal(0.0, 10.0, n), 0.0, None).round(1)
+    rotor_rpm = (900.0 + 800.0 * np.clip(wind / rated_speed, 0.0, 1.0)).round(1)
+    return pa.table(
+        {
+            "wind_speed_ms": wind.round(2),
+            "wind_dir_deg": wind_dir,
+            "yaw_deg": yaw,
+            "rotor_rpm": rotor_rpm,
+            "pressure_pa": pressure,
+            "camera_brightness": pa.array(brightness.round().astype(np.uint8)),
+            "power_kw": power,
+        }
+    )
+
+
 DATASETS = {
     "house_prices": house_prices,
     "sensor_log": sensor_log,
     "churn": churn,
     "healthy": healthy,
+    "turbine": turbine,
 }
 
 

@@ -76,16 +76,22 @@ class Moments:
     @property
     def skewness(self) -> float:
         """Fisher-Pearson coefficient g1 = sqrt(n) M3 / M2^1.5; NaN if no spread."""
-        if self.n < 3 or self.m2 <= 0:
+        if self.n < 3 or not 0 < self.m2 < math.inf:
             return math.nan
-        return float(math.sqrt(self.n) * self.m3 / self.m2**1.5)
+        try:  # sums of cubes of values near 1e300 overflow: no shape measure then
+            return float(math.sqrt(self.n) * self.m3 / self.m2**1.5)
+        except (OverflowError, ZeroDivisionError):
+            return math.nan
 
     @property
     def kurtosis(self) -> float:
         """Excess kurtosis g2 = n M4 / M2^2 - 3; NaN if no spread."""
-        if self.n < 4 or self.m2 <= 0:
+        if self.n < 4 or not 0 < self.m2 < math.inf:
             return math.nan
-        return self.n * self.m4 / (self.m2 * self.m2) - 3.0
+        try:
+            return self.n * self.m4 / (self.m2 * self.m2) - 3.0
+        except (OverflowError, ZeroDivisionError):
+            return math.nan
 
 
 def batch_moments(x: FloatArray, huge: bool = False) -> Moments:

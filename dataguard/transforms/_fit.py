@@ -129,21 +129,23 @@ def _prefix(
     """A program giving ``names``' values just before step ``before`` (steps earlier in
     the fixed order only, no indicator, no scaler), with the root columns it reads."""
     rank = NUMERIC_ORDER.index(before)
+    frame_rank = NUMERIC_ORDER.index("local_frame")
     want = list(names)
     for n in names:
         f = cols[n].op("local_frame")
         if (
             f is not None
             and f["reference"] == "root"
-            and rank > NUMERIC_ORDER.index("local_frame")
+            and rank > frame_rank
             and f["root"] not in want
         ):
             want.append(f["root"])
     colds = []
     for n in want:
         steps = []
+        upto = rank if n in names else frame_rank  # a root is read as it is at its frame
         for s in cols[n].steps:
-            if NUMERIC_ORDER.index(s["op"]) >= rank or s["op"] in (*SCALERS, "cyclic"):
+            if NUMERIC_ORDER.index(s["op"]) >= upto or s["op"] in (*SCALERS, "cyclic"):
                 continue
             steps.append({**s, "indicator": False} if s["op"] == "impute" else s)
         colds.append({"name": n, "kind": "numeric", "steps": steps})
@@ -259,11 +261,15 @@ class _SampleFitter:
                 step["center"], step["scale"] = 0.0, 1.0
                 continue
             q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+            tiny = _TINY_REL * max(1.0, abs(float(med)))
             scale = float(q3 - q1)
-            if not scale > _TINY_REL * max(1.0, abs(float(med))):
-                scale = float(np.std(x))  # quartiles tie (zero-inflated): the std instead
+            if not scale > tiny:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    scale = float(np.std(x))  # quartiles tie (zero-inflated): the std instead
+            if not math.isfinite(scale):  # squares overflowed (values near 1e300)
+                scale = float(np.max(np.abs(x)))
             step["center"] = float(med)
-            step["scale"] = scale if scale > _TINY_REL * max(1.0, abs(float(med))) else 1.0
+            step["scale"] = scale if tiny < scale < math.inf else 1.0
 
 
 def yeo_johnson_lambda(x: FloatArray, lo: float = -3.0, hi: float = 5.0) -> float:
@@ -470,6 +476,11 @@ def _set_scaler(
     n: str, p: ColumnPlan, stat: tuple[float, float, float, float], notes: list[Finding]
 ) -> None:
     mean, std, lo, hi = stat
+    if not math.isfinite(std):  # squares of values near 1e300 overflow: use the magnitude
+        big = max(abs(lo), abs(hi)) if math.isfinite(lo) and math.isfinite(hi) else math.nan
+        std = big if math.isfinite(big) else abs(mean)
+    if not math.isfinite(mean):
+        mean = 0.0
     st = p.op("standardize")
     if st is not None and "center" not in st:
         st["center"] = float(mean)
@@ -483,7 +494,7 @@ def _set_scaler(
         if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
             notes.append(_unscaled(n, lo, 0.0))
             lo = lo if math.isfinite(lo) else 0.0
-            hi = lo + 1.0
+            hi = lo + max(1.0, 4 * math.ulp(lo))  # a unit range (that still exceeds lo)
         mm["min"], mm["max"] = float(lo), float(hi)
 
 
