@@ -347,17 +347,17 @@ class Summary:
     failures: list[str] = field(default_factory=list)
 
 
-def _per_round_ratios(runs: list[Run], tool: str) -> list[float]:
-    base = {r.round: r.wall_s for r in runs if r.tool == BASELINE and r.ok}
+def _per_round_ratios(runs: list[Run], tool: str, baseline: str = BASELINE) -> list[float]:
+    base = {r.round: r.wall_s for r in runs if r.tool == baseline and r.ok}
     return [r.wall_s / base[r.round] for r in runs if r.tool == tool and r.ok and r.round in base]
 
 
-def summarize(runs: list[Run], rows: int, tool: str) -> Summary:
+def summarize(runs: list[Run], rows: int, tool: str, baseline: str = BASELINE) -> Summary:
     mine = [r for r in runs if r.tool == tool]
     ok = [r for r in mine if r.ok]
     walls = [r.wall_s for r in ok] or [float("nan")]
-    base_walls = [r.wall_s for r in runs if r.tool == BASELINE and r.ok]
-    ratios = _per_round_ratios(runs, tool)
+    base_walls = [r.wall_s for r in runs if r.tool == baseline and r.ok]
+    ratios = _per_round_ratios(runs, tool, baseline)
     med = statistics.median(walls)
     return Summary(
         rows=rows,
@@ -386,11 +386,14 @@ def print_table(rows: int, summaries: list[Summary]) -> None:
     print_summaries(summaries)
 
 
-def print_summaries(summaries: list[Summary], first: str = "tool") -> None:
-    """The markdown table of ``summaries`` (first column headed ``first``) and failures."""
+def print_summaries(
+    summaries: list[Summary], first: str = "tool", versus: str = "read_table"
+) -> None:
+    """The markdown table of ``summaries`` (first column headed ``first``, ratios to
+    ``versus``) and failures."""
     print(
         f"| {first} | runs ok | median wall s | min s | max s | median peak tree RSS MB "
-        "| x read_table (median of rounds) | x read_table (ratio of medians) |"
+        f"| x {versus} (median of rounds) | x {versus} (ratio of medians) |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for s in summaries:

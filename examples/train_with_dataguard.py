@@ -39,7 +39,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 import dataguard
-from dataguard.adapters.torch import ParquetDataset
+from dataguard.adapters.torch import ParquetDataset, encode_batch
 
 DATA = Path(__file__).resolve().parent / "data" / "turbine.parquet"
 TARGET = "power_kw"
@@ -108,8 +108,8 @@ def train_dataguard(train: Path, valid: Path, steps: int, seed: int) -> float:
         epoch += 1
     module = pipe.to_torch()
     table = pq.read_table(valid)
-    inputs = {k: torch.from_numpy(v) for k, v in pipe.encode(table).items()}
-    y_true = torch.from_numpy(pipe.encode_target(table))
+    inputs = encode_batch(pipe, table)
+    y_true = torch.as_tensor(pipe.encode_target(table))
     with torch.no_grad():
         power = module.inverse(model(module(inputs)).double()[:, 0])  # back to kW
         return float(nn.functional.mse_loss(power, y_true))

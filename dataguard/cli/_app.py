@@ -252,10 +252,10 @@ def fit_cmd(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column.")] = None,
     task: Annotated[Task, typer.Option(help="Task of the target.")] = Task.auto,
     skew: Annotated[Skew, typer.Option(help="Fix for strongly skewed columns.")] = Skew.log,
-    select: Annotated[
-        list[str] | None, typer.Option(help="Rule codes or prefixes to run.")
+    select: Annotated[list[str] | None, typer.Option(help="Rule codes or prefixes to run.")] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Rule codes or prefixes to skip.")
     ] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Rule codes or prefixes to skip.")] = None,
     threshold: Annotated[
         list[str] | None,
         typer.Option("--threshold", help="Override a rule threshold, NAME=VALUE (repeatable)."),

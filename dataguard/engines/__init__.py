@@ -4,6 +4,6 @@ Only the local engine exists now: it streams record batches, decoding on one cor
 prefetch thread; pyarrow releases the GIL) while the accumulators run on the other.
 """
 
-from dataguard.engines._local import SAMPLE_ROWS, profile_source, run_passes
+from dataguard.engines._local import SAMPLE_ROWS, prefetch, profile_source, run_passes
 
-__all__ = ["SAMPLE_ROWS", "profile_source", "run_passes"]
+__all__ = ["SAMPLE_ROWS", "prefetch", "profile_source", "run_passes"]

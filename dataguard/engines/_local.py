@@ -28,11 +28,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 
 from dataguard.engines._wire import read_frame
 from dataguard.errors import InputError
@@ -49,7 +48,9 @@ from dataguard.profile import (
 )
 from dataguard.profile._accumulators import Accumulator
 
-__all__ = ["SAMPLE_ROWS", "profile_source", "run_passes", "run_units"]
+__all__ = ["SAMPLE_ROWS", "prefetch", "profile_source", "run_passes", "run_units"]
+
+T = TypeVar("T")
 
 #: Target size of the Bernoulli row sample that feeds the quantile sketches (2^17 rows).
 SAMPLE_ROWS = 1 << 17
@@ -282,19 +283,23 @@ def _bernoulli_positions(rng: np.random.Generator, n: int, rate: float) -> Posit
     return pos[pos < n].astype(np.int64)
 
 
-def _prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
-    """Decode the next batches in a thread while the caller computes on this one."""
+def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Produce the next ``depth`` items in a thread while the caller works on this one.
+
+    An exception in the producer is re-raised in the consumer; closing the generator early
+    stops the producer.
+    """
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for b in batches:
+            for b in items:
                 if stop.is_set():
                     return
                 q.put(b)
         except BaseException as exc:  # handed to the consumer, re-raised there
-            q.put(exc)
+            q.put(_Raised(exc))
             return
         q.put(_DONE)
 
@@ -305,10 +310,9 @@ def _prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.
             item = q.get()
             if item is _DONE:
                 return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, pa.RecordBatch)
-            yield item
+            if isinstance(item, _Raised):
+                raise item.exc
+            yield item  # type: ignore[misc]
     finally:
         stop.set()
         while thread.is_alive():  # unblock a producer waiting on a full queue
@@ -316,3 +320,13 @@ def _prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.
                 q.get_nowait()
             except queue.Empty:
                 thread.join(0.01)
+
+
+class _Raised:
+    """An exception from the producer (wrapped: an exception object is also an item)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_prefetch = prefetch

@@ -8,19 +8,41 @@ from typing import Any
 import numpy as np
 
 from dataguard.errors import ConfigError
-from dataguard.transforms._kernels import F64_MAX, Program, Stage
-from dataguard.transforms._spec import output_names
+from dataguard.transforms._kernels import F64_MAX, SLOTS, Program, Stage
 
 __all__ = ["compile_program"]
 
-_SIMPLE = ("hhmm", "hhmmss", "yyyymmdd", "yyyymm", "nonfinite", "log1p", "signed_log")
+
+#: Numeric operations that may run on the whole matrix when they cover every column.
+_WHOLE = frozenset(
+    {
+        "hhmm",
+        "hhmmss",
+        "yyyymmdd",
+        "yyyymm",
+        "sentinel",
+        "nonfinite",
+        "impute",
+        "impute_finite",
+        "log1p",
+        "signed_log",
+        "yeo_johnson",
+        "clip",
+        "affine",
+        "output",
+    }
+)
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, n_numeric: int) -> None:
+        self.n_numeric = n_numeric
         self.stages: list[Stage] = []
         self.arrays: dict[str, np.ndarray[Any, Any]] = {}
-        self.produced: list[str] = []
+        self.produced: dict[int, list[str]] = {slot: [] for slot in SLOTS.values()}
+
+    def outputs(self, op: str, names: list[str]) -> None:
+        self.produced[SLOTS[op]] += names
 
     def add(
         self,
@@ -34,7 +56,10 @@ class _Builder:
             key = f"s{len(self.stages)}_{name}"
             self.arrays[key] = np.asarray(value)
             keys[name] = key
-        self.stages.append(Stage(op, tuple(idx), keys, dict(extra or {})))
+        extra = dict(extra or {})
+        if self.n_numeric and list(idx) == list(range(self.n_numeric)) and op in _WHOLE:
+            extra["all"] = True  # the kernel runs on the whole matrix
+        self.stages.append(Stage(op, tuple(idx), keys, extra))
 
 
 def _sentinels(steps: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -60,7 +85,6 @@ _BEFORE_FRAME: tuple[
     ("yyyymmdd", None),
     ("yyyymm", None),
     ("sentinel", _sentinels),
-    ("nonfinite", None),
 )
 _AFTER_FRAME: tuple[tuple[str, Callable[[list[Mapping[str, Any]]], dict[str, Any]] | None], ...] = (
     ("log1p", None),
@@ -86,7 +110,7 @@ def compile_program(
             if c["name"] not in index:
                 raise ConfigError(f"transforms: column {c['name']!r} has no {kind} input entry")
     steps = {c["name"]: {s["op"]: s for s in c["steps"]} for c in num_cols + cat_cols}
-    b = _Builder()
+    b = _Builder(len(numeric))
 
     def having(op: str) -> list[Mapping[str, Any]]:
         return [c for c in num_cols if op in steps[c["name"]]]
@@ -98,20 +122,26 @@ def compile_program(
                 b.add(op, [nx[c["name"]] for c in cols], params(own) if params else None)
 
     stages(_BEFORE_FRAME)
+    # nonfinite then impute is one stage, "impute_finite": non-finite values take the fill
+    if cols := [c for c in having("nonfinite") if "impute" not in steps[c["name"]]]:
+        b.add("nonfinite", [nx[c["name"]] for c in cols])
     if cols := [c for c in having("impute") if steps[c["name"]]["impute"].get("indicator")]:
         b.add("indicator", [nx[c["name"]] for c in cols])
-        b.produced += [f"{c['name']}__missing" for c in cols]
-    if cols := having("impute"):
-        fill = [float(steps[c["name"]]["impute"]["value"]) for c in cols]
-        b.add("impute", [nx[c["name"]] for c in cols], {"fill": np.array(fill)})
+        b.outputs("indicator", [f"{c['name']}__missing" for c in cols])
+    for op, cols in (
+        ("impute_finite", [c for c in having("impute") if "nonfinite" in steps[c["name"]]]),
+        ("impute", [c for c in having("impute") if "nonfinite" not in steps[c["name"]]]),
+    ):
+        if cols:
+            fill = [float(steps[c["name"]]["impute"]["value"]) for c in cols]
+            b.add(op, [nx[c["name"]] for c in cols], {"fill": np.array(fill)})
     _frames(b, having("local_frame"), steps, nx, nc, levels)
     stages(_AFTER_FRAME)
     _scale_and_output(b, num_cols, steps, nx)
     _categorical(b, cat_cols, steps, nc, levels)
-    wanted = [o for c in columns for o in output_names(c, levels.get(c["name"], []))]
-    where = {name: i for i, name in enumerate(b.produced)}
-    b.arrays["perm"] = np.array([where[o] for o in wanted], dtype=np.int64)
-    return Program(numeric, categorical, b.stages, len(wanted), b.arrays)
+    order = [name for slot in sorted(b.produced) for name in b.produced[slot]]
+    b.arrays["perm"] = np.arange(len(order), dtype=np.int64)
+    return Program(numeric, categorical, b.stages, len(order), b.arrays, order)
 
 
 def _scale_and_output(
@@ -134,13 +164,13 @@ def _scale_and_output(
         )
     if plain := [c["name"] for c in num_cols if "cyclic" not in steps[c["name"]]]:
         b.add("output", [nx[n] for n in plain])
-        b.produced += plain
+        b.outputs("output", plain)
     if cyc := [c["name"] for c in num_cols if "cyclic" in steps[c["name"]]]:
         own = [steps[n]["cyclic"] for n in cyc]
         b.add(
             "cyclic", [nx[n] for n in cyc], _vector(("period", "period"), ("offset", "offset"))(own)
         )
-        b.produced += [f"{n}__sin" for n in cyc] + [f"{n}__cos" for n in cyc]
+        b.outputs("cyclic", [f"{n}__sin" for n in cyc] + [f"{n}__cos" for n in cyc])
 
 
 def _scaler(steps: Mapping[str, Mapping[str, Any]]) -> tuple[float, float] | None:
@@ -207,10 +237,12 @@ def _frames(
             kvals = np.array([float(code[k]) for k in keys])
         else:
             raise ConfigError(f"transforms: local_frame key {key!r} is not an input column")
-        order = np.argsort(kvals, kind="stable")
         table = np.array(
             [[float(v) for v in steps[c["name"]]["local_frame"]["offsets"]] for c in members]
-        ).T
+        ).T.reshape(len(kvals), len(members))
+        if not len(kvals):  # no entity in the fitting data: one key that never matches
+            kvals, table = np.array([np.nan]), np.zeros((1, len(members)))
+        order = np.argsort(kvals, kind="stable")
         default = np.array([float(steps[c["name"]]["local_frame"]["default"]) for c in members])
         period = np.array([_period(steps[c["name"]]["local_frame"]) for c in members])
         b.add(
@@ -218,7 +250,7 @@ def _frames(
             [nx[c["name"]] for c in members],
             {
                 "keys": kvals[order],
-                "table": table[order].reshape(len(keys), len(members)),
+                "table": table[order],
                 "default": default,
                 "period": period,
             },
@@ -255,7 +287,7 @@ def _categorical(
         if "one_hot" in steps[c["name"]]:
             k = len(levels[c["name"]])
             b.add("one_hot", [nc[c["name"]]], {"levels": np.arange(k, dtype=np.int64)})
-            b.produced += [f"{c['name']}={v}" for v in levels[c["name"]]]
+            b.outputs("one_hot", [f"{c['name']}={v}" for v in levels[c["name"]]])
     if cols := [c for c in cols if "one_hot" not in steps[c["name"]]]:
         b.add("ordinal", [nc[c["name"]] for c in cols])
-        b.produced += [c["name"] for c in cols]
+        b.outputs("ordinal", [c["name"] for c in cols])

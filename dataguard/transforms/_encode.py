@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from dataguard.errors import InputError
 from dataguard.profile._accumulators import column_kind
-from dataguard.profile._arrow import temporal_ints, to_float64
+from dataguard.profile._arrow import from_numpy, null_mask, temporal_ints, to_float64, values_view
 
 __all__ = ["Encoder"]
 
@@ -67,7 +67,10 @@ class Encoder:
         textual = bool(levels) and all(isinstance(v, str) for v in levels)
         if pa.types.is_dictionary(array.type):
             dict_codes = self.codes(name, array.dictionary)
-            idx = array.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            idx = values_view(array.indices).astype(np.int64)
+            nulls = null_mask(array.indices)
+            if nulls is not None:
+                idx[nulls] = -1
             out = np.where(idx >= 0, dict_codes[np.maximum(idx, 0)] if len(dict_codes) else k, k)
             return out.astype(np.int64)
         if kind not in ("categorical", "numeric") or (textual and kind != "categorical"):
@@ -79,26 +82,27 @@ class Encoder:
         if not levels:
             return np.full(len(array), k, dtype=np.int64)
         found = pc.index_in(array, value_set=self._value_set(name, array.type))
-        codes: npt.NDArray[np.int64] = (
-            found.fill_null(k).to_numpy(zero_copy_only=False).astype(np.int64)
-        )
+        codes: npt.NDArray[np.int64] = values_view(found).astype(np.int64)
+        missing = null_mask(found)  # null in, or not among the levels
+        if missing is not None:
+            codes[missing] = k
         return codes
 
     def _value_set(self, name: str, dtype: pa.DataType) -> pa.Array:
+        """The levels as an Arrow array of ``dtype`` (built from buffers: ``pa.array``
+        imports pandas, 0.3-0.7 s, which the streaming paths never otherwise need)."""
         key = (name, dtype)
         if key not in self._value_sets:
             levels = self._levels[name]
             if all(isinstance(v, str) for v in levels):
-                vs = pa.array(levels, type=pa.string()).cast(dtype)
-            else:
-                vs = pa.array([float(v) for v in levels], type=pa.float64())
-                if not pa.types.is_floating(dtype):
-                    keep = [float(v).is_integer() for v in levels]
-                    vs = pa.array(
-                        [int(v) if ok else None for v, ok in zip(levels, keep, strict=True)],
-                        type=pa.int64(),
-                    )
-                vs = vs.cast(dtype, safe=False)
+                vs = _strings(levels).cast(dtype)
+            elif pa.types.is_floating(dtype):
+                vs = from_numpy(np.array([float(v) for v in levels])).cast(dtype)
+            else:  # integer codes: non-integral levels can never match
+                whole = [int(v) for v in levels if float(v).is_integer()]
+                vs = from_numpy(np.array(whole, dtype=np.int64)).cast(dtype, safe=False)
+                if len(whole) != len(levels):  # keep positions: index_in returns them
+                    vs = from_numpy(np.array([float(v) for v in levels])).cast(pa.float64())
             self._value_sets[key] = vs
         return self._value_sets[key]
 
@@ -116,7 +120,7 @@ class Encoder:
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """The working matrices (fresh copies) from encoded inputs."""
         n = _rows(inputs, self.numeric + self.categorical)
-        X = np.empty((n, len(self.numeric)), dtype=np.float64)
+        X = np.empty((n, len(self.numeric)), dtype=np.float64, order="F")  # see run_program
         for j, name in enumerate(self.numeric):
             X[:, j] = _get(inputs, name)
         C = np.empty((n, len(self.categorical)), dtype=np.int64)
@@ -137,6 +141,18 @@ def _rows(inputs: Mapping[str, npt.NDArray[Any]], names: Sequence[str]) -> int:
     if len(sizes) > 1:
         raise InputError(f"transforms: input columns have different lengths {sorted(sizes)}")
     return sizes.pop() if sizes else 0
+
+
+def _strings(values: Sequence[str]) -> pa.Array:
+    """A string array from Python strings, without ``pa.array``."""
+    data = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in data], out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.large_string(),
+        len(data),
+        [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(data))],
+    )
 
 
 def _seconds(array: pa.Array) -> npt.NDArray[np.float64]:

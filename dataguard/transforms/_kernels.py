@@ -52,10 +52,11 @@ class Program:
     numeric_inputs: list[str]
     categorical_inputs: list[str]
     stages: list[Stage]
-    #: Output blocks in the order the stages produce them; ``perm`` reorders their
-    #: concatenation into the pipeline's output column order.
     n_outputs: int
     arrays: dict[str, np.ndarray[Any, Any]]
+    #: The output column names, in order (the blocks' slot order).
+    output_columns: list[str] = field(default_factory=list)
+    #: An array every program has (``arange(n_outputs)``); adapters use it to find the device.
     perm_key: str = "perm"
 
 
@@ -77,17 +78,34 @@ class NumpyOps:
     sign = staticmethod(np.sign)
     fmod = staticmethod(np.fmod)
 
+    # The kernels pass a first argument they own (a fresh array): these may overwrite it,
+    # which saves an allocation (and its page faults) per operation on large blocks.
+
     @staticmethod
     def maximum(x: Any, lo: Any) -> Any:
-        return np.maximum(x, lo)
+        return np.maximum(x, lo, out=x)
 
     @staticmethod
     def minimum(x: Any, hi: Any) -> Any:
-        return np.minimum(x, hi)
+        return np.minimum(x, hi, out=x)
 
     @staticmethod
     def clip(x: Any, lo: Any, hi: Any) -> Any:
-        return np.minimum(np.maximum(x, lo), hi)
+        np.maximum(x, lo, out=x)
+        return np.minimum(x, hi, out=x)
+
+    @staticmethod
+    def affine(x: Any, center: Any, bound: Any, inv: Any) -> Any:
+        np.subtract(x, center, out=x)
+        np.maximum(x, -bound, out=x)
+        np.minimum(x, bound, out=x)
+        return np.multiply(x, inv, out=x)
+
+    @staticmethod
+    def fill_nonfinite(x: Any, fill: Any) -> Any:
+        """``x`` with its NaN and +-inf replaced by ``fill`` (per column)."""
+        np.copyto(x, np.broadcast_to(fill, x.shape), where=~np.isfinite(x))
+        return x
 
     @staticmethod
     def any_last(x: Any) -> Any:
@@ -98,10 +116,24 @@ class NumpyOps:
         return x.astype(np.float64)
 
     @staticmethod
+    def take_cols(x: Any, idx: list[int]) -> Any:
+        """Columns ``idx``: row gathers of the transpose, fast for column-major ``x``."""
+        return x.T[idx].T
+
+    @staticmethod
+    def put_cols(x: Any, idx: list[int], values: Any) -> None:
+        x.T[idx] = values.T
+
+    @staticmethod
     def cat(blocks: Sequence[Any], n: int) -> Any:
-        if not blocks:
-            return np.empty((n, 0), dtype=np.float64)
-        return np.concatenate(blocks, axis=1)
+        """The blocks side by side, as a column-major ``[n, k]`` array (each output column
+        contiguous: the blocks are column-major too, so every copy is a contiguous one)."""
+        out = np.empty((sum(b.shape[1] for b in blocks), n), dtype=np.float64)
+        j = 0
+        for b in blocks:
+            out[j : j + b.shape[1]] = b.T
+            j += b.shape[1]
+        return out.T
 
     @staticmethod
     def searchsorted(sorted_keys: Any, values: Any) -> Any:
@@ -112,37 +144,47 @@ class NumpyOps:
         return np.minimum(idx, hi)
 
 
+#: Where each output block goes: scaled numbers, missing indicators, sin/cos, one-hot, codes.
+SLOTS = {"output": 0, "indicator": 1, "cyclic": 2, "one_hot": 3, "ordinal": 4}
+
+
 def run_program(ops: Any, prog: Program, arrays: Mapping[str, Any], X: Any, C: Any) -> Any:
     """Apply ``prog`` to the working matrices; a float64 ``[n, n_outputs]`` result.
 
-    ``X`` (float64 ``[n, len(numeric_inputs)]``) is modified in place: pass a copy.
+    ``X`` (float64 ``[n, len(numeric_inputs)]``, best column-major for numpy) and ``C`` are
+    modified in place: pass copies. The output blocks are concatenated in slot order
+    (``SLOTS``), which is the pipeline's output column order: no column gather at the end.
     """
     n = X.shape[0] if len(prog.numeric_inputs) else C.shape[0]
-    blocks: list[Any] = []
+    blocks: list[tuple[int, Any]] = []
     for st in prog.stages:
         idx = list(st.idx)
         a = {k: arrays[v] for k, v in st.arrays.items()}
         op = st.op
+        slot = SLOTS.get(op, -1)
         if op == "output":
-            blocks.append(X[:, idx])
-        elif op == "indicator":
-            blocks.append(ops.to_float(ops.isnan(X[:, idx])))
+            blocks.append((slot, X if st.extra.get("all") else ops.take_cols(X, idx)))
+        elif op == "indicator":  # null, NaN, +-inf (and sentinels, already NaN) alike
+            blocks.append((slot, ops.to_float(~ops.isfinite(ops.take_cols(X, idx)))))
         elif op == "cyclic":
-            r = ops.fmod(X[:, idx] - a["offset"], a["period"]) * (_TAU / a["period"])
-            blocks.append(ops.sin(r))
-            blocks.append(ops.cos(r))
+            x = ops.take_cols(X, idx)
+            r = ops.fmod(x - a["offset"], a["period"]) * (_TAU / a["period"])
+            blocks.append((slot, ops.sin(r)))
+            blocks.append((slot, ops.cos(r)))
         elif op == "one_hot":
             c = C[:, idx[0] : idx[0] + 1]
-            blocks.append(ops.to_float(c == a["levels"]))
+            blocks.append((slot, ops.to_float(c == a["levels"])))
         elif op == "ordinal":
-            blocks.append(ops.to_float(C[:, idx]))
+            blocks.append((slot, ops.to_float(C[:, idx])))
         elif op == "cat_impute":
             c = C[:, idx]
             C[:, idx] = ops.where(c == a["unknown"], a["fill"], c)
+        elif st.extra.get("all"):  # every numeric column, in order: no gather or scatter
+            X = _numeric(ops, op, X, X, a, st.extra, C)
         else:
-            X[:, idx] = _numeric(ops, op, X, X[:, idx], a, st.extra, C)
-    out = ops.cat(blocks, n)
-    return out[:, arrays[prog.perm_key]]
+            ops.put_cols(X, idx, _numeric(ops, op, X, ops.take_cols(X, idx), a, st.extra, C))
+    blocks.sort(key=lambda b: b[0])  # stable: stage order within a slot
+    return ops.cat([b for _, b in blocks], n)
 
 
 def _numeric(
@@ -193,8 +235,13 @@ def _impute(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
     return ops.where(ops.isnan(x), a["fill"], x)
 
 
+def _impute_finite(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
+    """``nonfinite`` then ``impute`` in one pass."""
+    return ops.fill_nonfinite(x, a["fill"])
+
+
 def _frame_root(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
-    d = x - X[:, list(extra["roots"])]
+    d = x - ops.take_cols(X, list(extra["roots"]))
     return _wrap(ops, d, a["period"]) if extra["wrap"] else d
 
 
@@ -227,7 +274,8 @@ def _clip(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
 
 
 def _affine(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
-    return ops.clip(x - a["center"], -a["bound"], a["bound"]) * a["inv"]
+    """``clip(x - center, -bound, bound) * inv``: finite for every finite ``x``."""
+    return ops.affine(x, a["center"], a["bound"], a["inv"])
 
 
 _KERNELS = {
@@ -238,6 +286,7 @@ _KERNELS = {
     "sentinel": _sentinel,
     "nonfinite": _nonfinite,
     "impute": _impute,
+    "impute_finite": _impute_finite,
     "frame_root": _frame_root,
     "frame_table": _frame_table,
     "log1p": _log1p,

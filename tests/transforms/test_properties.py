@@ -130,8 +130,10 @@ def test_sklearn_path_agrees(case: tuple[TransformPipeline, pd.DataFrame]) -> No
 def test_torch_path_agrees(case: tuple[TransformPipeline, pd.DataFrame], dtype: str) -> None:
     torch = pytest.importorskip("torch")
     pipe, new = case
+    from dataguard.adapters.torch import encode_batch
+
     module = pipe.to_torch().to(getattr(torch, dtype))
-    inputs = {k: torch.from_numpy(v) for k, v in pipe.encode(new).items()}
+    inputs = encode_batch(pipe, new)
     got = module(inputs).numpy()
     want = pipe.transform_array(new, dtype=np.dtype(dtype))
     assert got.dtype == np.dtype(dtype)
@@ -143,5 +145,7 @@ def test_torch_path_agrees(case: tuple[TransformPipeline, pd.DataFrame], dtype: 
 def test_torch_is_finite_on_huge_inputs(case: tuple[TransformPipeline, pd.DataFrame]) -> None:
     torch = pytest.importorskip("torch")
     pipe, new = case
-    inputs = {k: torch.from_numpy(v) for k, v in pipe.encode(new).items()}
+    from dataguard.adapters.torch import encode_batch
+
+    inputs = encode_batch(pipe, new)
     assert torch.isfinite(pipe.to_torch()(inputs)).all()
