@@ -10,7 +10,7 @@ PIP_FLAGS = --disable-pip-version-check -q -c constraints.txt
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -e '.[dev]'
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -e '.[dev,torch]'
 	touch $@
 
 $(VENV_PD2)/.installed: pyproject.toml constraints.txt
@@ -40,6 +40,8 @@ test: lint typecheck pytest pytest-pandas2
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_profile.py
+	$(VENV)/bin/python benchmarks/bench_representation.py
+	$(VENV)/bin/python benchmarks/bench_transforms.py
 
 clean:
 	rm -rf $(VENV) $(VENV_PD2) build dist *.egg-info

@@ -234,7 +234,9 @@ def bench_iteration(
     for batch in BATCHES:
         mine = [e for e in epochs if e.batch == batch and e.ok]
         raw = {e.round: e.seconds for e in mine if e.mode == "raw"}
-        ratios = [e.seconds / raw[e.round] for e in mine if e.mode == "transformed" and e.round in raw]
+        ratios = [
+            e.seconds / raw[e.round] for e in mine if e.mode == "transformed" and e.round in raw
+        ]
         for mode in ("raw", "transformed"):
             es = [e for e in mine if e.mode == mode]
             if not es:

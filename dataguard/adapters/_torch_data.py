@@ -396,8 +396,8 @@ class ParquetDataset(IterableDataset[Item]):
             block.update({f"x:{name}": encoded[name] for name in pipe.input_columns})
         else:  # transformed per record batch: large blocks keep the per-batch cost low
             features = pipe.apply_encoded(pipe.encode(batch))
-            peak = watch.check(features, pipe.output_columns)
-            block["x"] = _narrow(features, np_dtype, peak)
+            watch.check(features, pipe.output_columns)
+            block["x"] = _narrow(features, np_dtype)
         if self._target is not None:
             y = pipe.transform_target_encoded(pipe.encode_target(batch))
             block["y"] = y.astype(np.int64) if y.dtype.kind in "iub" else _narrow(y, np_dtype)
@@ -620,17 +620,17 @@ def _raw_target(
     return _narrow(to_float64(column), dtype)
 
 
-def _narrow(
-    values: npt.NDArray[Any], dtype: type[np.floating[Any]], peak: float | None = None
-) -> npt.NDArray[Any]:
-    """Floats as ``dtype``, saturating at its largest finite value (as ``transform_array``);
-    ``peak``, the largest magnitude when known, skips the clamp. Batches are made row-major
-    when they become tensors (``_tensor``)."""
+def _narrow(values: npt.NDArray[Any], dtype: type[np.floating[Any]]) -> npt.NDArray[Any]:
+    """Floats as ``dtype`` (keeping the layout), saturating at its largest finite value (as
+    ``transform_array``) rather than becoming inf. Batches are made row-major when they
+    become tensors (``_tensor``)."""
     if dtype is np.float64:
         return values.astype(np.float64, copy=False)
-    if peak is not None and peak <= float(np.finfo(dtype).max):
-        return values.astype(dtype)  # keeps the (column-major) layout: a contiguous copy
-    return cast_saturating(np.asarray(values, dtype=np.float64), np.dtype(dtype))
+    with np.errstate(over="ignore"):
+        narrow = values.astype(dtype)  # one contiguous pass; the clamp only when needed
+    if np.isinf(narrow).any():
+        narrow = cast_saturating(np.asarray(values, dtype=np.float64), np.dtype(dtype))
+    return narrow
 
 
 class _Watch:
@@ -639,16 +639,15 @@ class _Watch:
     def __init__(self) -> None:
         self.warned = False
 
-    def check(self, features: npt.NDArray[np.float64], names: list[str]) -> float | None:
-        """Warn (once) about columns beyond the float16 range; the largest magnitude."""
-        if features.size == 0:
-            return None
+    def check(self, features: npt.NDArray[Any], names: list[str]) -> None:
+        """Warn (once per iteration) about columns beyond the float16 range."""
+        if self.warned or features.size == 0:
+            return
         # per column, NaN-ignoring and warning-free; two reductions, no |x| temporary
         peak = np.fmax(np.fmax.reduce(features, axis=0), -np.fmin.reduce(features, axis=0))
-        top = float(np.fmax.reduce(peak)) if peak.size else 0.0
         over = np.flatnonzero(peak > _FLOAT16_MAX)
-        if self.warned or over.size == 0:
-            return top
+        if over.size == 0:
+            return
         self.warned = True
         shown = ", ".join(
             f"{names[j] if j < len(names) else f'#{j}'!r} reaches {peak[j]:.3g}" for j in over[:5]
@@ -661,7 +660,6 @@ class _Watch:
             UserWarning,
             stacklevel=2,
         )
-        return top
 
 
 def _rows(block: _Block) -> int:

@@ -371,7 +371,10 @@ def _histogram(acc: NumericAccumulator, x: FloatArray, n: int) -> dict[str, list
         counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi), weights=weights)
         edges = edges * 2
         return {"edges": [float(e) for e in edges], "counts": [round(float(c), 1) for c in counts]}
-    counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi), weights=weights)
+    try:
+        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi), weights=weights)
+    except ValueError:  # a range of a few ulps (1e9 + 1e-7 spread) cannot hold 20 bins
+        return {"edges": [lo, hi], "counts": [float(n)]}
     return {"edges": [float(e) for e in edges], "counts": [round(float(c), 1) for c in counts]}
 
 

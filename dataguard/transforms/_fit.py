@@ -219,10 +219,10 @@ class _SampleFitter:
             x = x[np.isfinite(x)]
             if "value" in step:
                 pass
+            elif x.size:  # the row sample: every row of data up to 2^17 rows (exact)
+                step["value"] = float(np.median(x))
             elif plain and c.quantiles and c.kind == "numeric":
                 step["value"] = float(c.q(0.5))
-            elif x.size:
-                step["value"] = float(np.median(x))
             else:
                 step["value"] = 0.0
             step.setdefault("strategy", "median")

@@ -104,7 +104,9 @@ class NumpyOps:
     @staticmethod
     def fill_nonfinite(x: Any, fill: Any) -> Any:
         """``x`` with its NaN and +-inf replaced by ``fill`` (per column)."""
-        np.copyto(x, np.broadcast_to(fill, x.shape), where=~np.isfinite(x))
+        bad = ~np.isfinite(x)
+        if bad.any():  # usually nothing to fill: skip the masked copy
+            np.copyto(x, np.broadcast_to(fill, x.shape), where=bad)
         return x
 
     @staticmethod
