@@ -346,9 +346,11 @@ def _render_transforms(pipe: Any, output: Path, console: Console) -> None:
             if t["task"] == "regression"
             else f"{len(t['classes'])} classes -> 0..{len(t['classes']) - 1}"
         )
-        console.print(f"target [bold]{t['name']}[/bold] ({t['task']}): {how}")
+        console.print(f"target [bold]{t['name']}[/bold] ({t['task']}): {how}", soft_wrap=True)
     console.print(
-        f"wrote {output}: {len(pipe.input_columns)} inputs -> {len(pipe.output_columns)} outputs"
+        f"wrote {output}: {len(pipe.input_columns)} inputs -> {len(pipe.output_columns)} outputs",
+        soft_wrap=True,
+        highlight=False,
     )
 
 

@@ -106,10 +106,24 @@ def fit_report(
     inputs, cols, notes = fit_plan(report, plans, source)
     tgt, facts = _target(report)
     facts["n_rows"] = report.profile.n_rows
+    facts["embeddings"] = _embeddings(inputs, cols)
     art = build_artifact(inputs, cols, tgt, facts, notes, report.findings, report.profile.source)
     pipe = TransformPipeline(art)
     _output_facts(pipe, report)
     return pipe
+
+
+def _embeddings(
+    inputs: Sequence[Mapping[str, Any]], columns: Sequence[Mapping[str, Any]]
+) -> dict[str, int]:
+    """Ordinal outputs (integer codes for ``nn.Embedding``) -> rows their table needs
+    (the levels plus one for null and unseen values)."""
+    levels = {i["name"]: len(i.get("levels", [])) for i in inputs}
+    return {
+        c["name"]: levels[c["name"]] + 1
+        for c in columns
+        if c["kind"] == "categorical" and not any(s["op"] == "one_hot" for s in c["steps"])
+    }
 
 
 def _target(report: ProfileReport) -> tuple[dict[str, Any] | None, dict[str, Any]]:

@@ -123,7 +123,7 @@ def _default(c: ColumnProfile, limit: int) -> ColumnPlan:
         if not _binary(c):
             p.add({"op": "standardize"})
         return p
-    if c.kind == "temporal" and not c.dtype.startswith("time"):
+    if c.kind == "temporal" and not c.dtype.startswith(("time32", "time64")):
         p.add({"op": "impute", "strategy": "median"})
         p.add({"op": "standardize"}, "DG123")
         return p
