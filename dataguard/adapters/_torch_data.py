@@ -149,9 +149,11 @@ class ParquetDataset(IterableDataset[Item]):
         This process's rank among ``world_size`` (pass both or neither). By default,
         ``torch.distributed``'s when it is initialized, else 0 and 1.
     prefetch : int
-        Record batches read and transformed ahead, in a background thread, while the
-        current one is cut into batches (0: read in the iterating thread). pyarrow and
-        numpy release the GIL, so reading and transforming overlap the training step.
+        Record batches read ahead and transformed ahead (0: everything in the iterating
+        thread). With prefetch, iteration is a three-stage pipeline: one thread reads
+        (pyarrow decodes), one encodes and transforms (numpy), and the iterating thread
+        shuffles and cuts batches; pyarrow and numpy release the GIL, so the stages, and the
+        training step, overlap.
 
     Attributes
     ----------
@@ -352,8 +354,12 @@ class ParquetDataset(IterableDataset[Item]):
         units = [self._units[i] for i in self._order(epoch)[shard::shards]]
         rng = np.random.default_rng([self.seed, epoch, shard]) if self.shuffle else None
         buffer_rows = max(self.shuffle_buffer, self.batch_size) if self.shuffle else 1
-        blocks = self._blocks(units, _Watch())
-        if self.prefetch:  # read and transform the next record batches in a thread
+        watch = _Watch()
+        batches = self._batches(units)
+        if self.prefetch:  # a pipeline: one thread reads, one encodes and transforms
+            batches = prefetch(batches, self.prefetch)
+        blocks: Iterator[_Block] = (self._encode(batch, watch) for batch in batches)
+        if self.prefetch:
             blocks = prefetch(blocks, self.prefetch)
         for block in _rebatch(blocks, self.batch_size, buffer_rows, rng, self.drop_last):
             yield self._item(block)
@@ -370,15 +376,15 @@ class ParquetDataset(IterableDataset[Item]):
         order = self._order(self.epoch)
         return [sum(self._units[i].rows for i in order[s::shards]) for s in range(shards)]
 
-    def _blocks(self, units: list[_Unit], watch: _Watch) -> Iterator[_Block]:
-        """Read the units' record batches and turn each into a block of numpy arrays."""
+    def _batches(self, units: list[_Unit]) -> Iterator[pa.RecordBatch]:
+        """The units' non-empty record batches, in order."""
         columns = [*self._features, *([self._target] if self._target else [])]
         reader = _Reader(self._files)
         try:
             for unit in units:
                 for batch in reader.batches(unit, columns):
                     if batch.num_rows:
-                        yield self._encode(batch, watch)
+                        yield batch
         finally:
             reader.close()
 
@@ -396,8 +402,9 @@ class ParquetDataset(IterableDataset[Item]):
             block.update({f"x:{name}": encoded[name] for name in pipe.input_columns})
         else:  # transformed per record batch: large blocks keep the per-batch cost low
             features = pipe.apply_encoded(pipe.encode(batch))
-            watch.check(features, pipe.output_columns)
             block["x"] = _narrow(features, np_dtype)
+            # float16 saturates at 65504 when narrowed: judge its range on the float64 values
+            watch.check(features if np_dtype is np.float16 else block["x"], pipe.output_columns)
         if self._target is not None:
             y = pipe.transform_target_encoded(pipe.encode_target(batch))
             block["y"] = y.astype(np.int64) if y.dtype.kind in "iub" else _narrow(y, np_dtype)

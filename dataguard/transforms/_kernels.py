@@ -69,7 +69,11 @@ class NumpyOps:
 
     isnan = staticmethod(np.isnan)
     isfinite = staticmethod(np.isfinite)
-    log1p = staticmethod(np.log1p)
+
+    @staticmethod
+    def log1p(x: Any) -> Any:
+        return np.log1p(x, out=x)  # in place: the kernels pass arrays they own
+
     expm1 = staticmethod(np.expm1)
     sin = staticmethod(np.sin)
     cos = staticmethod(np.cos)
@@ -105,8 +109,9 @@ class NumpyOps:
     def fill_nonfinite(x: Any, fill: Any) -> Any:
         """``x`` with its NaN and +-inf replaced by ``fill`` (per column)."""
         bad = ~np.isfinite(x)
-        if bad.any():  # usually nothing to fill: skip the masked copy
-            np.copyto(x, np.broadcast_to(fill, x.shape), where=bad)
+        cols = np.flatnonzero(bad.any(axis=0))  # usually few columns have anything to fill
+        for j in cols.tolist():
+            np.copyto(x[:, j], fill[j], where=bad[:, j])
         return x
 
     @staticmethod
