@@ -140,6 +140,24 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+#: Options ``profile`` and ``fit`` share.
+OrderBy = Annotated[
+    str | None,
+    typer.Option("--order-by", help="Column ordering the rows of each sequence."),
+]
+GroupBy = Annotated[
+    str | None,
+    typer.Option("--group-by", help="Column naming the entity or sequence of each row."),
+]
+ThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--threshold",
+        help="Override a rule threshold, NAME=VALUE (repeatable); see docs/rules.md.",
+    ),
+]
+
+
 @app.command("profile")
 def profile_cmd(
     path: Annotated[str, typer.Argument(help="Parquet file/directory, CSV or Arrow IPC file.")],
@@ -166,21 +184,9 @@ def profile_cmd(
             "(default: error, or fail-on in \\[tool.dataguard]).",
         ),
     ] = None,
-    threshold: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--threshold",
-            help="Override a rule threshold, NAME=VALUE (repeatable); see docs/rules.md.",
-        ),
-    ] = None,
-    order_by: Annotated[
-        str | None,
-        typer.Option("--order-by", help="Column ordering the rows of each sequence."),
-    ] = None,
-    group_by: Annotated[
-        str | None,
-        typer.Option("--group-by", help="Column naming the entity or sequence of each row."),
-    ] = None,
+    threshold: ThresholdOpt = None,
+    order_by: OrderBy = None,
+    group_by: GroupBy = None,
     columns: Annotated[
         list[str] | None,
         typer.Option(help="Profile only these columns (comma-separated or repeated)."),
@@ -256,17 +262,9 @@ def fit_cmd(
     ignore: Annotated[
         list[str] | None, typer.Option(help="Rule codes or prefixes to skip.")
     ] = None,
-    threshold: Annotated[
-        list[str] | None,
-        typer.Option("--threshold", help="Override a rule threshold, NAME=VALUE (repeatable)."),
-    ] = None,
-    order_by: Annotated[
-        str | None, typer.Option("--order-by", help="Column ordering the rows of each sequence.")
-    ] = None,
-    group_by: Annotated[
-        str | None,
-        typer.Option("--group-by", help="Column naming the entity or sequence of each row."),
-    ] = None,
+    threshold: ThresholdOpt = None,
+    order_by: OrderBy = None,
+    group_by: GroupBy = None,
     columns: Annotated[
         list[str] | None, typer.Option(help="Use only these columns (comma-separated).")
     ] = None,

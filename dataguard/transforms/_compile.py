@@ -8,30 +8,14 @@ from typing import Any
 import numpy as np
 
 from dataguard.errors import ConfigError
-from dataguard.transforms._kernels import F64_MAX, SLOTS, Program, Stage
+from dataguard.transforms._kernels import _KERNELS, F64_MAX, SLOTS, Program, Stage
 
 __all__ = ["compile_program"]
 
 
-#: Numeric operations that may run on the whole matrix when they cover every column.
-_WHOLE = frozenset(
-    {
-        "hhmm",
-        "hhmmss",
-        "yyyymmdd",
-        "yyyymm",
-        "sentinel",
-        "nonfinite",
-        "impute",
-        "impute_finite",
-        "log1p",
-        "signed_log",
-        "yeo_johnson",
-        "clip",
-        "affine",
-        "output",
-    }
-)
+#: Numeric operations that may run on the whole matrix when they cover every column (the
+#: frames read other columns, so they always gather).
+_WHOLE = (frozenset(_KERNELS) - {"frame_root", "frame_table"}) | {"output"}
 
 
 class _Builder:
