@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 __all__ = ["ParquetDataset", "TorchOps", "TransformModule", "encode_batch"]
 
 _F64 = torch.float64
+_F64_MAX = float(torch.finfo(torch.float64).max)
 
 
 class TorchOps:
@@ -195,8 +196,9 @@ class TorchOps:
         return torch.where(torch.isfinite(x), x, fill)
 
     @staticmethod
-    def affine(x: Tensor, center: Tensor, bound: Tensor, inv: Tensor) -> Tensor:
-        return torch.minimum(torch.maximum(x - center, -bound), bound) * inv
+    def affine(x: Tensor, center: Tensor, inv: Tensor) -> Tensor:
+        """``(x - center) * inv`` saturating at +-F64_MAX, as ``NumpyOps.affine``."""
+        return ((x - center) * inv).clamp(-_F64_MAX, _F64_MAX)
 
     @staticmethod
     def take_cols(x: Tensor, idx: list[int]) -> Tensor:

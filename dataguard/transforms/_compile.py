@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from dataguard.errors import ConfigError
-from dataguard.transforms._kernels import _KERNELS, F64_MAX, SLOTS, Program, Stage
+from dataguard.transforms._kernels import _KERNELS, SLOTS, Program, Stage
 
 __all__ = ["compile_program"]
 
@@ -140,11 +140,10 @@ def _scale_and_output(
     if scaled:
         center = np.array([p[0] for _, p in scaled])
         inv = 1.0 / np.array([p[1] for _, p in scaled])
-        bound = F64_MAX / np.maximum(inv, 1.0) / 2.0
         b.add(
             "affine",
             [nx[n] for n, _ in scaled],
-            {"center": center, "inv": inv, "bound": bound},
+            {"center": center, "inv": inv},
         )
     if plain := [c["name"] for c in num_cols if "cyclic" not in steps[c["name"]]]:
         b.add("output", [nx[n] for n in plain])

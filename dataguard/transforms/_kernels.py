@@ -12,8 +12,8 @@ scikit-learn estimator and the torch module run the same arithmetic by construct
 
 Every kernel maps finite input to finite output on its own (no final ``nan_to_num``):
 ``log1p`` clamps at its fitted floor 0, Yeo-Johnson caps its exponent at 700, the affine
-scalers clamp ``x - center`` to the largest value whose scaled result is finite, and the
-periodic kernels reduce with ``fmod`` first.
+scalers saturate at the largest finite double (their arithmetic can overflow only for
+inputs near 1e308), and the periodic kernels reduce with ``fmod`` first.
 """
 
 from __future__ import annotations
@@ -99,11 +99,14 @@ class NumpyOps:
         return np.minimum(x, hi, out=x)
 
     @staticmethod
-    def affine(x: Any, center: Any, bound: Any, inv: Any) -> Any:
+    def affine(x: Any, center: Any, inv: Any) -> Any:
+        """``(x - center) * inv``, saturating at +-F64_MAX (x - center and the product may
+        overflow only for |x| near 1e308; the check is one read, the clamp rarely runs)."""
         np.subtract(x, center, out=x)
-        np.maximum(x, -bound, out=x)
-        np.minimum(x, bound, out=x)
-        return np.multiply(x, inv, out=x)
+        np.multiply(x, inv, out=x)
+        if np.isinf(x).any():
+            np.clip(x, -F64_MAX, F64_MAX, out=x)
+        return x
 
     @staticmethod
     def fill_nonfinite(x: Any, fill: Any) -> Any:
@@ -281,8 +284,8 @@ def _clip(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
 
 
 def _affine(ops: Any, x: Any, a: Any, extra: Any, X: Any, C: Any) -> Any:
-    """``clip(x - center, -bound, bound) * inv``: finite for every finite ``x``."""
-    return ops.affine(x, a["center"], a["bound"], a["inv"])
+    """``(x - center) * inv`` saturating at +-F64_MAX: finite for every finite ``x``."""
+    return ops.affine(x, a["center"], a["inv"])
 
 
 _KERNELS = {
