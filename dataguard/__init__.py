@@ -7,6 +7,7 @@
 
 from dataguard._api import profile
 from dataguard._version import __version__
+from dataguard.contract import Contract, infer, load_contract
 from dataguard.errors import (
     ConfigError,
     DataguardError,
@@ -22,6 +23,7 @@ from dataguard.transforms import TransformPipeline, fit, load_transforms
 __all__ = [
     "RULES",
     "ConfigError",
+    "Contract",
     "DataguardError",
     "Finding",
     "FindingsError",
@@ -33,6 +35,8 @@ __all__ = [
     "TransformPipeline",
     "__version__",
     "fit",
+    "infer",
+    "load_contract",
     "load_transforms",
     "profile",
 ]

@@ -359,13 +359,15 @@ def explain_cmd(
     """Print the documentation of a rule (all rules' codes without an argument)."""
     from dataguard.rules import RULES
     from dataguard.rules._docs import rule_doc
+    from dataguard.rules.contract import CONTRACT_CODES
 
+    specs = {c: spec for c, (spec, _) in RULES.items()} | CONTRACT_CODES
     if code is None:
-        for spec, _ in RULES.values():
+        for spec in sorted(specs.values(), key=lambda s: s.code):
             typer.echo(f"{spec.code}  {spec.slug:<24} {spec.severity.label:<8} {spec.summary}")
         return
     key = code.strip().upper()
-    if key not in RULES:
+    if key not in specs:
         raise _fail(f"rule {code!r} is not known; `dataguard explain` lists the codes")
     try:
         typer.echo(rule_doc(key))

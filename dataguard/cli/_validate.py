@@ -1,0 +1,7 @@
+"""``dataguard validate``: registered on the shared typer app (see _app.py for conventions)."""
+
+from __future__ import annotations
+
+from dataguard.cli._app import app
+
+__all__ = ["app"]

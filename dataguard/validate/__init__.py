@@ -1,0 +1,1 @@
+"""Validation of new data against a contract, and comparison of splits."""
