@@ -138,6 +138,8 @@ class ColumnContract(_Strict):
     range: Range | None = None
     levels: list[Level] | None = Field(default=None, description="Allowed values (a set).")
     unique: bool = False
+    mean: Range | None = Field(default=None, description="Bounds on the column's mean.")
+    std: Range | None = Field(default=None, description="Bounds on its standard deviation.")
     semantic: Semantic | None = None
     reference: Reference | None = None
     drift: DriftTolerance | None = None
