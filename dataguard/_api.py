@@ -39,6 +39,7 @@ def profile(
     group_by: str | None = None,
     workers: int | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    contract: Any = None,
 ) -> ProfileReport:
     """Profile a training set and report what will hurt gradient training.
 
@@ -69,6 +70,10 @@ def profile(
         Processes for the local engine (default: automatic).
     progress : callable, optional
         Called with the rows of each profiled batch and the total rows (None if unknown).
+    contract : Contract or path, optional
+        Use its declarations (targets, order and entity key, periods, sentinels, ignores)
+        instead of guessing them, and report where the data contradicts them
+        (docs/contract.md).
 
     Returns
     -------
@@ -87,6 +92,14 @@ def profile(
     """
     if task not in _TASKS:
         raise ConfigError(f"task {task!r} is not one of: {', '.join(_TASKS)}")
+    if contract is not None:
+        from dataguard.contract._apply import profile_options
+
+        contract = _as_contract(contract)
+        declared = profile_options(contract)
+        target = target if target is not None else declared["target"]
+        order_by = order_by or declared["order_by"]
+        group_by = group_by or declared["group_by"]
     cfg = config if config is not None else load_config()
     targets = (target,) if isinstance(target, str) else tuple(target or ())
     t = (
@@ -114,6 +127,17 @@ def profile(
     tasks = {n: (task if task != "auto" else infer_task(prof.columns[n], t)) for n in targets}
     ctx = RuleContext(prof, t, targets, tasks, order_by, group_by)
     findings = run_rules(ctx, codes)
+    if contract is not None:
+        from dataguard.contract._apply import apply_to_findings
+
+        findings = apply_to_findings(findings, contract, prof)
     return ProfileReport(
         prof, findings, targets, tasks, codes, t.to_dict(), time.perf_counter() - start
     )
+
+
+def _as_contract(contract: Any) -> Any:
+    """A Contract from a Contract or a path to its YAML."""
+    from dataguard.contract import Contract, load_contract
+
+    return contract if isinstance(contract, Contract) else load_contract(contract)

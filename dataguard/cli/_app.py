@@ -149,6 +149,13 @@ GroupBy = Annotated[
     str | None,
     typer.Option("--group-by", help="Column naming the entity or sequence of each row."),
 ]
+ContractOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--contract",
+        help="Use a contract's declarations (roles, targets, periods, sentinels, ignores).",
+    ),
+]
 ThresholdOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -191,6 +198,7 @@ def profile_cmd(
         list[str] | None,
         typer.Option(help="Profile only these columns (comma-separated or repeated)."),
     ] = None,
+    contract: ContractOpt = None,
 ) -> None:
     """Profile a training set: ranked findings with evidence and fixes."""
     from dataguard._api import profile
@@ -215,6 +223,7 @@ def profile_cmd(
                 ignore=_split(ignore),
                 config=config,
                 progress=progress,
+                contract=contract,
             )
         finally:
             progress.close()
@@ -269,6 +278,7 @@ def fit_cmd(
         list[str] | None, typer.Option(help="Use only these columns (comma-separated).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+    contract: ContractOpt = None,
 ) -> None:
     """Plan transforms from the findings, fit them, and write them as one JSON artifact."""
     import warnings
@@ -296,6 +306,7 @@ def fit_cmd(
                     ignore=_split(ignore),
                     config=load_config(),
                     progress=progress,
+                    contract=contract,
                 )
         finally:
             progress.close()
@@ -350,6 +361,54 @@ def _render_transforms(pipe: Any, output: Path, console: Console) -> None:
         soft_wrap=True,
         highlight=False,
     )
+
+
+@app.command("infer")
+def infer_cmd(
+    path: Annotated[str, typer.Argument(help="Parquet file/directory, CSV or Arrow IPC file.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the contract (YAML).")
+    ],
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Target column (repeatable).")
+    ] = None,
+    task: Annotated[Task, typer.Option(help="Task of the targets.")] = Task.auto,
+    order_by: OrderBy = None,
+    group_by: GroupBy = None,
+    name: Annotated[str | None, typer.Option(help="A name for the contract.")] = None,
+    columns: Annotated[
+        list[str] | None, typer.Option(help="Use only these columns (comma-separated).")
+    ] = None,
+) -> None:
+    """Infer a contract (YAML) from a training set: widened bounds, levels, reference stats."""
+    from dataguard._config import load_config
+    from dataguard.contract import infer
+
+    try:
+        if output.parent and not output.parent.exists():
+            raise _fail(f"{output}: folder {output.parent} does not exist")
+        progress = _Progress()
+        try:
+            contract = infer(
+                path,
+                target=target,
+                task=task.value,
+                order_by=order_by,
+                group_by=group_by,
+                name=name,
+                columns=_split(columns),
+                config=load_config(),
+                progress=progress,
+            )
+        finally:
+            progress.close()
+        contract.save(output)
+    except DataguardError as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    n = len(contract.columns)
+    sys.stderr.write(f"wrote {output}: {n} columns, rows >= {contract.dataset.rows.min}\n")
 
 
 @app.command("explain")

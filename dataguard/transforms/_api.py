@@ -42,6 +42,7 @@ def fit(
     plan: Mapping[str, Any] | None = None,
     workers: int | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    contract: Any = None,
 ) -> TransformPipeline:
     """Plan transforms from the profile's findings, fit them, return the pipeline.
 
@@ -60,6 +61,9 @@ def fit(
         Column -> steps overriding the planned ones: ``"drop"``, or a list of step names
         or dicts (``[{"op": "cyclic", "period": 360, "offset": 0}]``); parameters left out
         are fitted.
+    contract : Contract or path, optional
+        Fit the contract's plan: its declared roles, periods, sentinels and encodings, and its
+        ``transforms.plan`` (``plan=`` overrides both); the profile uses its declarations.
 
     Returns
     -------
@@ -76,6 +80,12 @@ def fit(
     """
     if target is not None and not isinstance(target, str):
         raise ConfigError("fit: target must be one column name")
+    if contract is not None:
+        from dataguard._api import _as_contract
+        from dataguard.contract._apply import contract_plan
+
+        contract = _as_contract(contract)
+        plan = {**contract_plan(contract), **dict(plan or {})}
     report = profile(
         data,
         target=target,
@@ -89,7 +99,10 @@ def fit(
         group_by=group_by,
         workers=workers,
         progress=progress,
+        contract=contract,
     )
+    if plan:  # a contract may name columns this data lacks (reported as DG301)
+        plan = {k: v for k, v in plan.items() if k in report.columns and k not in report.targets}
     return fit_report(report, data, skew=skew, plan=plan)
 
 

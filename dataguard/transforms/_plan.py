@@ -181,7 +181,7 @@ def _representation(p: ColumnPlan, f: Finding, framed: bool) -> None:
         then = fix.get("then") or {}
         if then.get("transform") == "cyclic" and not framed:
             _cyclic(p, float(then["period"]), 0.0, f.code)
-    elif f.code == "DG110" and numeric:
+    elif f.code == "DG110" and numeric and fix.get("period"):
         frame = p.op("local_frame")
         if framed and frame is not None:  # a frame wins; its offsets wrap with the period
             frame["period"] = float(fix["period"])
