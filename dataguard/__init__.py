@@ -2,7 +2,7 @@
 
 >>> import dataguard
 >>> sorted(dataguard.__all__)[:3]
-['ConfigError', 'DataguardError', 'Finding']
+['ConfigError', 'Contract', 'DataguardError']
 """
 
 from dataguard._api import profile

@@ -77,7 +77,7 @@ def infer(
     ...                    "city": ["a", "b"] * 250})
     >>> c = dataguard.infer(df)
     >>> c.columns["age"].range.min, c.columns["age"].range.max, c.columns["city"].levels
-    (15.0, 73.0, ['a', 'b'])
+    (15.0, 74.0, ['a', 'b'])
     """
     if profile is None:
         from dataguard._api import profile as profile_fn

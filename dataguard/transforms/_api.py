@@ -80,12 +80,13 @@ def fit(
     """
     if target is not None and not isinstance(target, str):
         raise ConfigError("fit: target must be one column name")
+    declared: dict[str, Any] = {}
     if contract is not None:
         from dataguard._api import _as_contract
         from dataguard.contract._apply import contract_plan
 
         contract = _as_contract(contract)
-        plan = {**contract_plan(contract), **dict(plan or {})}
+        declared = contract_plan(contract)
     report = profile(
         data,
         target=target,
@@ -101,8 +102,9 @@ def fit(
         progress=progress,
         contract=contract,
     )
-    if plan:  # a contract may name columns this data lacks (reported as DG301)
-        plan = {k: v for k, v in plan.items() if k in report.columns and k not in report.targets}
+    if declared:  # a contract may name columns this data lacks (reported as DG301)
+        usable = {k: v for k, v in declared.items() if k in report.columns}
+        plan = {**{k: v for k, v in usable.items() if k not in report.targets}, **dict(plan or {})}
     return fit_report(report, data, skew=skew, plan=plan)
 
 
