@@ -2,7 +2,7 @@
 
 >>> import dataguard
 >>> sorted(dataguard.__all__)[:3]
-['ConfigError', 'Contract', 'DataguardError']
+['CompareReport', 'ConfigError', 'Contract']
 """
 
 from dataguard._api import profile
@@ -19,9 +19,11 @@ from dataguard.findings import Finding, Severity
 from dataguard.report import ProfileReport
 from dataguard.rules import RULES, Thresholds
 from dataguard.transforms import TransformPipeline, fit, load_transforms
+from dataguard.validation import CompareReport, ValidationReport, compare, validate
 
 __all__ = [
     "RULES",
+    "CompareReport",
     "ConfigError",
     "Contract",
     "DataguardError",
@@ -33,10 +35,13 @@ __all__ = [
     "Severity",
     "Thresholds",
     "TransformPipeline",
+    "ValidationReport",
     "__version__",
+    "compare",
     "fit",
     "infer",
     "load_contract",
     "load_transforms",
     "profile",
+    "validate",
 ]

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Literal
 
 from dataguard.contract._model import ColumnContract, Contract, Range
-from dataguard.validate import dtype_family
+from dataguard.validation import dtype_family
 
 __all__ = [
     "CLAUSE_CODES",

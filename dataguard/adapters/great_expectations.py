@@ -61,7 +61,7 @@ from typing import Any
 from dataguard.adapters._clauses import CLAUSE_CODES, checked_clauses, untranslated
 from dataguard.contract._model import ColumnContract, Contract
 from dataguard.errors import MissingDependencyError
-from dataguard.validate import dtype_family
+from dataguard.validation import dtype_family
 
 try:
     with warnings.catch_warnings():

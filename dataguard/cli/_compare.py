@@ -23,8 +23,8 @@ from dataguard.errors import DataguardError
 from dataguard.findings import Severity
 
 if TYPE_CHECKING:
-    from dataguard.validate._check_contract import ContractProblem
-    from dataguard.validate._compare import CompareReport
+    from dataguard.validation._check_contract import ContractProblem
+    from dataguard.validation._compare import CompareReport
 
 __all__ = ["app"]
 
@@ -61,7 +61,7 @@ def compare_cmd(
 ) -> None:
     """Compare two splits: drift per column (DG121) and leakage between them (DG122)."""
     from dataguard._config import load_config
-    from dataguard.validate._compare import compare
+    from dataguard.validation._compare import compare
 
     try:
         if output is not None and output.parent and not output.parent.exists():
@@ -154,7 +154,7 @@ def check_contract_cmd(
     ] = ProblemFormat.text,
 ) -> None:
     """Check contracts: valid, consistent with their reference statistics and artifact."""
-    from dataguard.validate._check_contract import check_contract
+    from dataguard.validation._check_contract import check_contract
 
     checked = bad = unreadable = 0
     for path in files:

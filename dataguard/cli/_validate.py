@@ -25,7 +25,7 @@ from dataguard.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from dataguard.contract import Contract
-    from dataguard.validate import ValidationReport
+    from dataguard.validation import ValidationReport
 
 __all__ = ["app", "github_annotations", "render_validation"]
 
@@ -124,7 +124,7 @@ def _run(
     jobs: list[tuple[str, Path]], select: list[str] | None, ignore: list[str] | None
 ) -> list[tuple[str, ValidationReport]]:
     from dataguard.contract import load_contract
-    from dataguard.validate._validate import run_validation, validate_codes
+    from dataguard.validation._validate import run_validation, validate_codes
 
     validate_codes(select, ignore)  # an unknown code fails before any file is read
     contracts: dict[Path, Contract] = {}
@@ -217,7 +217,7 @@ def _annotation(f: Finding, path: str) -> str:
 def github_annotations(report: ValidationReport, path: str) -> str:
     """One GitHub Actions workflow annotation per finding (error, warning or notice).
 
-    >>> from dataguard.validate import ValidationReport
+    >>> from dataguard.validation import ValidationReport
     >>> from dataguard.rules.contract import CONTRACT_CODES
     >>> f = CONTRACT_CODES["DG303"].finding(["p"], "Column 'p': 5% off, e.g. row 1: -9", {})
     >>> r = ValidationReport([f], "d,1.csv", "c", 3)

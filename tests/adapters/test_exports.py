@@ -37,8 +37,8 @@ from dataguard.adapters.pandera import dtype_family, to_pandera, to_pandera_scri
 from dataguard.cli import app
 from dataguard.contract import Contract
 from dataguard.io._frames import frame_to_table
-from dataguard.validate import dtype_family as arrow_family
-from dataguard.validate import validate
+from dataguard.validation import dtype_family as arrow_family
+from dataguard.validation import validate
 
 Pair = tuple[str, str | None]  # (clause type, column; None for the dataset)
 

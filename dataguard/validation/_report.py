@@ -1,4 +1,4 @@
-"""The validation report: what ``dataguard.validate.validate`` returns and ``dataguard
+"""The validation report: what ``dataguard.validate`` returns and ``dataguard
 validate`` prints.
 
 It mirrors :class:`~dataguard.report.ProfileReport`: findings ranked by severity, ``ok``,
@@ -49,7 +49,7 @@ class ValidationReport:
     --------
     >>> import pyarrow as pa
     >>> from dataguard.contract import Contract
-    >>> from dataguard.validate import validate
+    >>> from dataguard.validation import validate
     >>> c = Contract.model_validate({"dataguard": 1, "columns": {"x": {"range": {"min": 0}}}})
     >>> report = validate(pa.table({"x": [1.0, -2.0, 3.0]}), c)
     >>> report.ok, [f.code for f in report.findings]

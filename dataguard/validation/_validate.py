@@ -29,7 +29,7 @@ What is checked (codes DG301-DG309, docs/rules.md), and the decisions behind it:
 * **DG307** the row count outside ``dataset.rows``.
 * **DG308** (a) explicit ``mean`` / ``std`` clauses (error; the mean and the sample standard
   deviation, ddof=1 as pandas, pandera and Great Expectations compute them, of the finite
-  values); (b) drift against ``reference`` (warning) with :mod:`dataguard.validate._drift`'s
+  values); (b) drift against ``reference`` (warning) with :mod:`dataguard.validation._drift`'s
   effect sizes and noise-aware limits, tolerances from the column's ``drift`` or the
   defaults. Numeric columns count, per reference decile ``q``, the new values ``< q`` and
   ``<= q``: the new CDF at ``q`` is the value in ``[F(q-), F(q)]`` nearest the reference's
@@ -79,14 +79,14 @@ from dataguard.profile._accumulators import column_kind
 from dataguard.profile._arrow import from_numpy, null_mask, temporal_ints, to_float64, values_view
 from dataguard.profile._math import U64Array, splitmix64
 from dataguard.rules.contract import CONTRACT_CODES
-from dataguard.validate._drift import (
+from dataguard.validation._drift import (
     DriftResult,
     categorical_drift,
     numeric_drift,
     psi,
     psi_limit,
 )
-from dataguard.validate._report import ValidationReport
+from dataguard.validation._report import ValidationReport
 
 __all__ = [
     "HEALTH_LIMIT",

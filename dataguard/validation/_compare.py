@@ -3,7 +3,7 @@
 Seed reason 2: judge the network on data it has never seen. Two checks, two codes:
 
 * **DG121 split drift** (warning), per common column, as effect sizes with noise-aware limits
-  (:mod:`dataguard.validate._drift`): both splits are profiled (``dataguard.profile``); the
+  (:mod:`dataguard.validation._drift`): both splits are profiled (``dataguard.profile``); the
   reference's deciles (numpy quantiles of its row sample, every row up to 2^17) cut the line
   into bins, and one streaming pass over each split counts its finite values per bin and at
   the KS points (the deciles and the reference histogram's edges). Numeric: PSI over the
@@ -63,7 +63,7 @@ from dataguard.profile._math import U64Array, splitmix64
 from dataguard.report import ProfileReport
 from dataguard.rules._measures import fmt
 from dataguard.rules.contract import DG121, DG122
-from dataguard.validate._drift import DriftResult, categorical_drift, numeric_drift, psi
+from dataguard.validation._drift import DriftResult, categorical_drift, numeric_drift, psi
 
 __all__ = ["SCHEMA_VERSION", "CompareReport", "compare"]
 

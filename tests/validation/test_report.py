@@ -11,7 +11,7 @@ import pytest
 from dataguard import Severity
 from dataguard.contract import Contract
 from dataguard.errors import FindingsError
-from dataguard.validate import ValidationReport, validate
+from dataguard.validation import ValidationReport, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schemas" / "validation-report.schema.json"

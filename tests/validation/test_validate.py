@@ -1,4 +1,4 @@
-"""``dataguard.validate.validate``: each contract clause, on clean data and on corrupted copies."""
+"""``dataguard.validate``: each contract clause, on clean data and on corrupted copies."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import dataguard
 from dataguard import Severity
 from dataguard.contract import Contract
 from dataguard.errors import ConfigError, InputError
-from dataguard.validate import ValidationReport, validate
+from dataguard.validation import ValidationReport, validate
 
 from ._helpers import N, inferred, replace, train_table, write
 
@@ -398,7 +398,7 @@ def test_no_pandas_import_on_a_file(train: Path, tmp_path: Path) -> None:
     c = inferred(train)
     c.save(tmp_path / "c.yaml")
     code = (
-        "import sys; from dataguard.validate import validate; "
+        "import sys; from dataguard.validation import validate; "
         f"r = validate({str(train)!r}, {str(tmp_path / 'c.yaml')!r}); "
         "assert r.ok, r.findings; print('pandas' in sys.modules)"
     )

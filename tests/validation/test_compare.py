@@ -17,7 +17,7 @@ import dataguard
 from dataguard.cli import app
 from dataguard.errors import FindingsError, InputError
 from dataguard.findings import Severity
-from dataguard.validate._compare import CompareReport, compare
+from dataguard.validation._compare import CompareReport, compare
 
 runner = CliRunner()
 
