@@ -3,9 +3,11 @@
 The widening policy (docs/contract.md), so that new data from the same process passes and a
 different process fails:
 
-* **range**: the observed span ``[min, max]`` widened by 10% of its width on each side
-  (by 10% of ``|value|`` for a constant column, by 1 if that is 0); a lower bound is not
-  widened below 0 when every observed value is >= 0; integer columns round outward.
+* **range**: the observed span ``[min, max]`` widened by half its width on each side
+  (by half of ``|value|`` for a constant column, by 1 if that is 0); a lower bound is not
+  widened below 0 when every observed value is >= 0; bounds round outward (integers, and
+  6 significant digits). The range catches unit, sign and sentinel errors; finer shifts
+  are DG308's (drift against the reference statistics).
 * **nulls**: no null or NaN observed -> ``nullable: false``; else ``max_null_fraction`` is
   the observed share plus three binomial standard errors plus 0.5 points.
 * **levels**: text (and DG115 integer codes) with at most 1,000 exactly counted levels ->
@@ -41,7 +43,7 @@ __all__ = ["MAX_LEVELS", "contract_from_report", "infer", "normalize_dtype"]
 
 #: Most levels an inferred contract lists as an allowed set.
 MAX_LEVELS = 1000
-_WIDEN = 0.10
+_WIDEN = 0.5
 _DECILES = tuple(round(0.1 * i, 1) for i in range(1, 10))
 _DECODER = {
     "hhmm_to_minutes": "hhmm",
@@ -77,7 +79,7 @@ def infer(
     ...                    "city": ["a", "b"] * 250})
     >>> c = dataguard.infer(df)
     >>> c.columns["age"].range.min, c.columns["age"].range.max, c.columns["city"].levels
-    (15.0, 74.0, ['a', 'b'])
+    (0.0, 94.0, ['a', 'b'])
     """
     if profile is None:
         from dataguard._api import profile as profile_fn
@@ -167,14 +169,22 @@ def _range(lo: float, hi: float, integral: bool) -> Range:
         new_lo, new_hi = float(math.floor(new_lo)), float(math.ceil(new_hi))
     if not (math.isfinite(new_lo) and math.isfinite(new_hi)):
         return Range(min=lo, max=hi)
-    return Range(min=_tidy(new_lo), max=_tidy(new_hi))
+    return Range(min=_tidy(new_lo, lower=True), max=_tidy(new_hi, lower=False))
 
 
-def _tidy(x: float) -> float:
-    """Round to 6 significant digits, away from the data's side (callers widen first)."""
+def _tidy(x: float, lower: bool) -> float:
+    """``x`` at 6 significant digits, rounded outward (down for a lower bound, up for an
+    upper one), so that tidying never cuts into the data.
+
+    >>> _tidy(4.9999999988, lower=True), _tidy(73.91, lower=False)
+    (4.99999, 73.91)
+    """
     if x == 0 or not math.isfinite(x):
         return x
-    return float(f"{x:.6g}")
+    step = 10.0 ** (math.floor(math.log10(abs(x))) - 5)
+    q = math.floor(x / step) if lower else math.ceil(x / step)
+    out = float(f"{q * step:.6g}")
+    return out if (out <= x if lower else out >= x) else x
 
 
 def _levels(c: ColumnProfile, findings: list[Finding]) -> list[Any] | None:
