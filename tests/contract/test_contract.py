@@ -59,12 +59,12 @@ def test_infer_widens_bounds_by_the_documented_policy() -> None:
     age = c.columns["age"]
     lo, hi = df["age"].min(), df["age"].max()
     assert age.range is not None
-    assert age.range.min == max(0, math.floor(lo - 0.5 * (hi - lo)))  # >= 0 data stays >= 0
-    assert age.range.max == math.ceil(hi + 0.5 * (hi - lo))  # integers round outward
+    assert age.range.min == max(0, math.floor(lo - (hi - lo)))  # >= 0 data stays >= 0
+    assert age.range.max == math.ceil(hi + (hi - lo))  # integers round outward
     temp = c.columns["temp"]
     assert temp.range is not None and temp.range.min is not None
-    assert temp.range.min <= df["temp"].min() - 0.5 * np.ptp(df["temp"])
-    assert temp.range.min > df["temp"].min() - 0.51 * np.ptp(df["temp"])
+    assert temp.range.min <= df["temp"].min() - np.ptp(df["temp"])
+    assert temp.range.min > df["temp"].min() - 1.01 * np.ptp(df["temp"])
     assert age.nullable is False and age.max_null_fraction is None
     gap = c.columns["gap"]
     share = df["gap"].isna().mean()
