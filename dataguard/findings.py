@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CATEGORIES", "Finding", "Severity", "json_safe"]
+__all__ = ["CATEGORIES", "Finding", "FindingsVerdict", "Severity", "json_safe"]
 
 #: The fixed category names; the JSON carries them (schemas/profile-report.schema.json).
 CATEGORIES: tuple[str, ...] = (
@@ -149,3 +149,47 @@ class Finding:
             "reason": list(self.reason),
             "fix": json_safe(dict(self.fix)) if self.fix is not None else None,
         }
+
+
+class FindingsVerdict:
+    """The verdict API every report shares: ``ok``, ``at_or_above``, ``raise_if_failed``,
+    ``exit_code`` and ``severity_counts``, over the report's ``findings``."""
+
+    findings: list[Finding]
+
+    def _failure_prefix(self) -> str:
+        """What a :class:`~dataguard.errors.FindingsError` message starts with."""
+        return ""
+
+    @property
+    def ok(self) -> bool:
+        """No finding at error severity."""
+        return not self.at_or_above(Severity.ERROR)
+
+    def at_or_above(self, level: Severity | str) -> list[Finding]:
+        """Findings at or above a severity."""
+        level = Severity.parse(level)
+        return [f for f in self.findings if f.severity >= level]
+
+    def raise_if_failed(self, level: Severity | str = Severity.ERROR) -> None:
+        """Raise :class:`~dataguard.errors.FindingsError` if findings reach ``level``."""
+        from dataguard.errors import FindingsError
+
+        bad = self.at_or_above(level)
+        if bad:
+            raise FindingsError(
+                f"{self._failure_prefix()}{len(bad)} finding(s) at or above "
+                f"{Severity.parse(level).label}; first: {bad[0].message}",
+                bad,
+            )
+
+    def exit_code(self, fail_on: Severity | str = Severity.ERROR) -> int:
+        """0 when no finding reaches ``fail_on``, else 1 (the CLI's convention)."""
+        return 1 if self.at_or_above(fail_on) else 0
+
+    def severity_counts(self) -> dict[str, int]:
+        """Findings per severity label."""
+        counts = {s.label: 0 for s in Severity}
+        for f in self.findings:
+            counts[f.severity.label] += 1
+        return counts

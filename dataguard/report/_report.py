@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataguard._version import __version__
-from dataguard.errors import FindingsError
-from dataguard.findings import Finding, Severity, json_safe
+from dataguard.findings import Finding, FindingsVerdict, json_safe
 from dataguard.profile import ColumnProfile, Profile
 
 __all__ = ["SCHEMA_VERSION", "ProfileReport"]
@@ -18,7 +17,7 @@ SCHEMA_VERSION = "1.0"
 
 
 @dataclass
-class ProfileReport:
+class ProfileReport(FindingsVerdict):
     """A profiled dataset and its findings.
 
     Examples
@@ -45,36 +44,9 @@ class ProfileReport:
         """Column profiles by name."""
         return self.profile.columns
 
-    @property
-    def ok(self) -> bool:
-        """No finding at error severity."""
-        return not self.at_or_above(Severity.ERROR)
-
-    def at_or_above(self, level: Severity | str) -> list[Finding]:
-        """Findings at or above a severity."""
-        level = Severity.parse(level)
-        return [f for f in self.findings if f.severity >= level]
-
-    def raise_if_failed(self, level: Severity | str = Severity.ERROR) -> None:
-        """Raise :class:`~dataguard.errors.FindingsError` if findings reach ``level``."""
-        bad = self.at_or_above(level)
-        if bad:
-            first = bad[0]
-            raise FindingsError(
-                f"{len(bad)} finding(s) at or above {Severity.parse(level).label}; "
-                f"first: {first.message}",
-                bad,
-            )
-
-    def exit_code(self, fail_on: Severity | str = Severity.ERROR) -> int:
-        """0 when no finding reaches ``fail_on``, else 1 (the CLI's convention)."""
-        return 1 if self.at_or_above(fail_on) else 0
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (``schemas/profile-report.schema.json``)."""
-        counts = {s.label: 0 for s in Severity}
-        for f in self.findings:
-            counts[f.severity.label] += 1
+        counts = self.severity_counts()
         doc: dict[str, Any] = json_safe(
             {
                 "schema_version": SCHEMA_VERSION,

@@ -53,8 +53,8 @@ import pyarrow.compute as pc
 
 from dataguard._version import __version__
 from dataguard.contract._model import DriftTolerance
-from dataguard.errors import FindingsError, InputError
-from dataguard.findings import Finding, Severity, json_safe
+from dataguard.errors import InputError
+from dataguard.findings import Finding, FindingsVerdict, json_safe
 from dataguard.io import Source, open_source
 from dataguard.profile import ColumnProfile, column_words
 from dataguard.profile._accumulators import column_kind
@@ -90,7 +90,7 @@ _MEASURE_TEXT = {
 
 # -- the report -------------------------------------------------------------------------------
 @dataclass
-class CompareReport:
+class CompareReport(FindingsVerdict):
     """Two splits compared: drift per column (DG121) and leakage between them (DG122).
 
     Mirrors :class:`~dataguard.ProfileReport`: ``ok``, ``findings``, ``at_or_above``,
@@ -121,35 +121,9 @@ class CompareReport:
     skipped: dict[str, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
-    @property
-    def ok(self) -> bool:
-        """No finding at error severity."""
-        return not self.at_or_above(Severity.ERROR)
-
-    def at_or_above(self, level: Severity | str) -> list[Finding]:
-        """Findings at or above a severity."""
-        level = Severity.parse(level)
-        return [f for f in self.findings if f.severity >= level]
-
-    def raise_if_failed(self, level: Severity | str = Severity.ERROR) -> None:
-        """Raise :class:`~dataguard.errors.FindingsError` if findings reach ``level``."""
-        bad = self.at_or_above(level)
-        if bad:
-            raise FindingsError(
-                f"{len(bad)} finding(s) at or above {Severity.parse(level).label}; "
-                f"first: {bad[0].message}",
-                bad,
-            )
-
-    def exit_code(self, fail_on: Severity | str = Severity.ERROR) -> int:
-        """0 when no finding reaches ``fail_on``, else 1 (the CLI's convention)."""
-        return 1 if self.at_or_above(fail_on) else 0
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (``schema_version`` :data:`SCHEMA_VERSION`)."""
-        counts = {s.label: 0 for s in Severity}
-        for f in self.findings:
-            counts[f.severity.label] += 1
+        counts = self.severity_counts()
         doc: dict[str, Any] = json_safe(
             {
                 "schema_version": SCHEMA_VERSION,

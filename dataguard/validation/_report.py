@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataguard._version import __version__
-from dataguard.errors import FindingsError
-from dataguard.findings import Finding, Severity, json_safe
+from dataguard.findings import Finding, FindingsVerdict, json_safe
 
 __all__ = ["SCHEMA_VERSION", "ValidationReport"]
 
@@ -23,7 +22,7 @@ SCHEMA_VERSION = "1.0"
 
 
 @dataclass
-class ValidationReport:
+class ValidationReport(FindingsVerdict):
     """New data checked against a contract: the findings and what was measured.
 
     Parameters
@@ -67,35 +66,12 @@ class ValidationReport:
     columns: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        """No finding at error severity."""
-        return not self.at_or_above(Severity.ERROR)
-
-    def at_or_above(self, level: Severity | str) -> list[Finding]:
-        """Findings at or above a severity."""
-        level = Severity.parse(level)
-        return [f for f in self.findings if f.severity >= level]
-
-    def raise_if_failed(self, level: Severity | str = Severity.ERROR) -> None:
-        """Raise :class:`~dataguard.errors.FindingsError` if findings reach ``level``."""
-        bad = self.at_or_above(level)
-        if bad:
-            raise FindingsError(
-                f"{self.source}: {len(bad)} finding(s) at or above "
-                f"{Severity.parse(level).label}; first: {bad[0].message}",
-                bad,
-            )
-
-    def exit_code(self, fail_on: Severity | str = Severity.ERROR) -> int:
-        """0 when no finding reaches ``fail_on``, else 1 (the CLI's convention)."""
-        return 1 if self.at_or_above(fail_on) else 0
+    def _failure_prefix(self) -> str:
+        return f"{self.source}: "
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (``schemas/validation-report.schema.json``)."""
-        counts = {s.label: 0 for s in Severity}
-        for f in self.findings:
-            counts[f.severity.label] += 1
+        counts = self.severity_counts()
         doc: dict[str, Any] = json_safe(
             {
                 "schema_version": SCHEMA_VERSION,
