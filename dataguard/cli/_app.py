@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
-import tempfile
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -125,22 +123,21 @@ def _thresholds(items: list[str] | None) -> dict[str, str]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, renamed into place at the end."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``dataguard.io.write_text_atomic``, imported when a command writes (not at start-up)."""
+    from dataguard.io import write_text_atomic
+
+    write_text_atomic(path, text)
 
 
-#: Options ``profile`` and ``fit`` share.
+#: Options the commands share.
+FailOnOpt = Annotated[
+    Level | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when findings reach this severity "
+        "(default: error, or fail-on in \\[tool.dataguard]).",
+    ),
+]
 OrderBy = Annotated[
     str | None,
     typer.Option("--order-by", help="Column ordering the rows of each sequence."),
@@ -183,14 +180,7 @@ def profile_cmd(
     ignore: Annotated[
         list[str] | None, typer.Option(help="Rule codes or prefixes to skip.")
     ] = None,
-    fail_on: Annotated[
-        Level | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when findings reach this severity "
-            "(default: error, or fail-on in \\[tool.dataguard]).",
-        ),
-    ] = None,
+    fail_on: FailOnOpt = None,
     threshold: ThresholdOpt = None,
     order_by: OrderBy = None,
     group_by: GroupBy = None,
@@ -314,7 +304,7 @@ def fit_cmd(
         raise _fail(str(exc)) from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    _write_atomic(output, json.dumps(pipe.to_dict(), indent=1, allow_nan=False) + "\n")
+    pipe.save(output)
     if not quiet:
         _render_transforms(pipe, output, Console(stderr=True))
         for w in caught:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dataguard.cli._app import Format, Level, _fail, _split, _write_atomic, app
+from dataguard.cli._app import FailOnOpt, Format, _fail, _split, _write_atomic, app
 from dataguard.errors import DataguardError
 from dataguard.findings import Severity
 
@@ -47,14 +47,7 @@ def compare_cmd(
         typer.Option(help="Compare only these columns (comma-separated or repeated)."),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    fail_on: Annotated[
-        Level | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when findings reach this severity "
-            "(default: error, or fail-on in \\[tool.dataguard]).",
-        ),
-    ] = None,
+    fail_on: FailOnOpt = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
     ] = None,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from dataguard.cli._app import Level, _fail, _split, _write_atomic, app
+from dataguard.cli._app import FailOnOpt, _fail, _split, _write_atomic, app
 from dataguard.errors import DataguardError
 from dataguard.findings import Finding, Severity
 
@@ -52,14 +52,7 @@ def validate_cmd(
             help="The contract (YAML); default: \\[tool.dataguard.contracts] in pyproject.toml.",
         ),
     ] = None,
-    fail_on: Annotated[
-        Level | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when findings reach this severity "
-            "(default: error, or fail-on in \\[tool.dataguard]).",
-        ),
-    ] = None,
+    fail_on: FailOnOpt = None,
     select: Annotated[
         list[str] | None,
         typer.Option(help="Codes or prefixes to check, among DG301-DG309 (comma-separated)."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from dataguard.contract._model import Contract
 from dataguard.errors import ConfigError, InputError
+from dataguard.io import write_text_atomic
 
 __all__ = ["contract_from_text", "load_contract", "save_contract"]
 
@@ -104,12 +104,4 @@ def save_contract(contract: Contract, path: str | os.PathLike[str]) -> None:
         "# dataguard contract: docs/contract.md; schema: schemas/contract.schema.json\n"
         + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     )
-    folder = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(p, text)

@@ -6,6 +6,7 @@ an Arrow IPC/Feather file, a pandas 2/3 or polars frame, an Arrow table) is open
 the row count when it is known without reading, and :meth:`Source.batches`.
 """
 
+from dataguard.io._atomic import write_text_atomic
 from dataguard.io._source import DATA_SUFFIXES, Source, open_source
 
-__all__ = ["DATA_SUFFIXES", "Source", "open_source"]
+__all__ = ["DATA_SUFFIXES", "Source", "open_source", "write_text_atomic"]

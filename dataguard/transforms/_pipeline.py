@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pyarrow as pa
 from dataguard._version import __version__
 from dataguard.errors import ConfigError, InputError
 from dataguard.findings import Finding
+from dataguard.io import write_text_atomic
 from dataguard.io._frames import frame_to_table, is_frame
 from dataguard.transforms._compile import compile_program
 from dataguard.transforms._encode import Encoder
@@ -196,7 +196,7 @@ class TransformPipeline:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON artifact atomically."""
-        write_json_atomic(Path(path), self._artifact)
+        write_text_atomic(path, json.dumps(self._artifact, indent=1, allow_nan=False) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TransformPipeline:
@@ -305,20 +305,6 @@ def _check_target(t: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"transforms: target task {t.get('task')!r} not regression/classification"
         )
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` via a temporary file in the same folder, then rename."""
-    text = json.dumps(obj, indent=1, allow_nan=False) + "\n"
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_transforms(path: str | os.PathLike[str]) -> TransformPipeline:
