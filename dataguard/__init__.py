@@ -1,4 +1,4 @@
-"""dataguard: catch the data mistakes that stop neural networks from converging.
+"""dataguard: catch the data and model mistakes that stop neural networks from converging.
 
 >>> import dataguard
 >>> sorted(dataguard.__all__)[:3]
@@ -31,12 +31,14 @@ __all__ = [
     "FindingsError",
     "InputError",
     "MissingDependencyError",
+    "ModelReport",
     "ProfileReport",
     "Severity",
     "Thresholds",
     "TransformPipeline",
     "ValidationReport",
     "__version__",
+    "check_model",
     "compare",
     "fit",
     "infer",
@@ -45,3 +47,17 @@ __all__ = [
     "profile",
     "validate",
 ]
+
+#: Public names that need an optional extra, imported on first use (``dataguard.check_model``
+#: needs torch; ``import dataguard`` must not).
+_LAZY = {"check_model": "dataguard.model_check", "ModelReport": "dataguard.model_check"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dataguard' has no attribute {name!r}")

@@ -409,8 +409,9 @@ def explain_cmd(
     from dataguard.rules import RULES
     from dataguard.rules._docs import rule_doc
     from dataguard.rules.contract import CONTRACT_CODES
+    from dataguard.rules.model import MODEL_CODES
 
-    specs = {c: spec for c, (spec, _) in RULES.items()} | CONTRACT_CODES
+    specs = {c: spec for c, (spec, _) in RULES.items()} | CONTRACT_CODES | MODEL_CODES
     if code is None:
         for spec in sorted(specs.values(), key=lambda s: s.code):
             typer.echo(f"{spec.code}  {spec.slug:<24} {spec.severity.label:<8} {spec.summary}")
