@@ -150,9 +150,10 @@ def _median(values: list[float]) -> float:
 
 def _cap(divergence: float | None, at_min: float | None) -> float | None:
     """The largest LR one repeat supports: its divergence LR, or the LR of its lowest loss
-    when that comes first (a plateau at a high LR is no progress either)."""
+    when that comes first (a plateau at a high LR is no progress either). A lowest loss in
+    the sweep's top decade, with no divergence, says nothing (the loss still falls at 10)."""
     if divergence is None:
-        return at_min
+        return at_min if at_min is not None and at_min < LR_MAX / 10 else None
     return divergence if at_min is None else min(divergence, at_min)
 
 
@@ -213,6 +214,10 @@ def _sweep(
     return curve, None, at_best if best < LR_FELL * first else None
 
 
+def _divergence_text(div: float | None) -> str:
+    return f"divergence at {num(div)}" if div is not None else f"no divergence up to {LR_MAX:g}"
+
+
 def lr_findings(test: LRRangeTest, setup: Setup) -> list[Finding]:
     lr, div, sug = setup.lr, test.divergence_lr, test.suggested_lr
     found = [d for d in test.divergence_lrs if d is not None]
@@ -242,8 +247,8 @@ def lr_findings(test: LRRangeTest, setup: Setup) -> list[Finding]:
         return [
             finding(
                 "DG213",
-                f"No learning rate given; the range test ({test.optimizer}) diverges at "
-                f"{num(div)}{noisy}: start at about {num(sug)}, 10x below",
+                f"No learning rate given; the range test ({test.optimizer}: "
+                f"{_divergence_text(div)}{noisy}) suggests starting at about {num(sug)}",
                 ev,
                 severity=_I,
                 fix={"lr": sug},
@@ -283,8 +288,8 @@ def lr_findings(test: LRRangeTest, setup: Setup) -> list[Finding]:
             finding(
                 "DG213",
                 f"Learning rate {num(lr)} is {num(low / lr)}x below {num(low)}, the most cautious "
-                f"range-test repeat's suggestion (median suggestion {num(sug)}, divergence at "
-                f"{num(div)}{noisy}): training will crawl; try about {num(low)}",
+                f"range-test repeat's suggestion (median suggestion {num(sug)}, "
+                f"{_divergence_text(div)}{noisy}): training will crawl; try about {num(low)}",
                 ev,
                 severity=sev,
                 fix={"lr": sug},

@@ -133,6 +133,9 @@ def test_broken_relu_head_exits_1_with_dg201_in_the_json(project: Path, engine: 
     data = doc["facts"]["data"]
     assert data["n_inputs"] == 8 and data["n_rows_sampled"] == 512 and data["n_train"] == 6000
     assert not list(project.glob(".broken.json*"))  # no temporary file left behind
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "schemas" / "model-check-report.schema.json").read_text())
+    jsonschema.validate(doc, schema)
 
 
 @pytest.mark.parametrize(
