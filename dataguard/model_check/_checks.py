@@ -67,6 +67,9 @@ PARAMS_PER_ROW = 1000.0
 STRONG_DROPOUT = 0.75
 #: DG212: fewest updates per epoch before a batch is too large, and the smallest batch judged.
 MIN_UPDATES, MIN_JUDGED_BATCH = 4.0, 16
+#: DG212 (info): batch norm estimates its statistics from the batch; below this many rows
+#: they are mostly noise.
+BN_MIN_BATCH = 8
 #: DG216: a fed feature is not normalized when its RMS exceeds INPUT_RMS and its largest
 #: |value| INPUT_MAX_FACTOR x that (a 0/1 or count-like feature near unit scale passes), or
 #: when its mean is over INPUT_OFFSET_Z standard deviations and INPUT_OFFSET_MIN from 0.
@@ -260,6 +263,31 @@ def check_loss_pairing(fx: Facts) -> list[Finding]:
     return pr.found
 
 
+def _class_shapes(pr: _Pairing) -> bool:
+    """Classes on the last dim of a sequence output, or float class indices: the loss
+    would crash or mislead."""
+    name, out, y = pr.fx.setup.loss.name, pr.out, pr.y
+    last = out.ndim >= 3 and y.ndim == out.ndim - 1 and list(y.shape) == list(out.shape[:-1])
+    if last and list(y.shape) != [out.shape[0], *out.shape[2:]]:
+        pr.bad(
+            f"{name}: outputs {list(out.shape)} put the classes last, but {name} wants them "
+            f"on dim 1 ([batch, classes, ...]); the targets {list(y.shape)} match "
+            "outputs[..., class]: pass outputs.permute(0, -1, *range(1, outputs.ndim - 1)) "
+            "or flatten both to [N, classes] and [N]",
+            stop=True,
+        )
+        return False
+    if y.is_floating_point() and y.ndim == out.ndim - 1:
+        pr.bad(
+            f"{name}: targets are {str(y.dtype).replace('torch.', '')} of shape "
+            f"{list(y.shape)}: class indices must be integers (torch.long), or give class "
+            f"probabilities of the outputs' shape {list(out.shape)}",
+            stop=True,
+        )
+        return False
+    return True
+
+
 def _class_targets(pr: _Pairing) -> bool:
     """Output width against the labels; False when the loss cannot run."""
     s, out, y = pr.fx.setup, pr.out, pr.y
@@ -280,6 +308,8 @@ def _class_targets(pr: _Pairing) -> bool:
             stop=True,
             n_outputs=1,
         )
+        return False
+    if not _class_shapes(pr):
         return False
     if y.is_floating_point():  # probabilities per class (soft labels)
         return True
@@ -311,7 +341,26 @@ def _class_targets(pr: _Pairing) -> bool:
     return True
 
 
+def _over_batch(pr: _Pairing) -> bool:
+    """A softmax / log_softmax head normalizing over the batch (dim 0)."""
+    head = pr.fx.head[-1] if pr.fx.head else None
+    if head is None or head.name not in ("softmax", "log_softmax"):
+        return False
+    dim = head.scalars.get("dim")
+    ndim = len(head.out_shape or [])
+    if not isinstance(dim, int) or dim not in (0, -ndim):
+        return False
+    pr.bad(
+        f"{head.where} normalizes over dim 0, the batch: each class's scores are normalized "
+        "across the samples instead of each sample's across the classes; use dim=1 (or -1)",
+        dim=dim,
+    )
+    return True
+
+
 def _class_head(pr: _Pairing) -> None:
+    if _over_batch(pr):
+        return
     _, rows = _probs_like(pr.out)
     if pr.head == "softmax" or (pr.head != "log_softmax" and rows):
         pr.bad(
@@ -337,6 +386,8 @@ def _class_head(pr: _Pairing) -> None:
 
 
 def _nll_head(pr: _Pairing) -> None:
+    if _over_batch(pr):
+        return
     _, rows = _probs_like(pr.out)
     if pr.head == "log_softmax" or _log_probs_like(pr.out):
         return
@@ -359,6 +410,13 @@ def _binary(pr: _Pairing) -> None:
         pr.bad(
             f"{name}: outputs {list(out.shape)} and targets {list(y.shape)} differ in shape; "
             "reshape one to the other",
+            stop=True,
+        )
+        return
+    if not y.is_floating_point():
+        pr.bad(
+            f"{name}: targets are {str(y.dtype).replace('torch.', '')}; binary cross-entropy "
+            "needs float targets (y.float())",
             stop=True,
         )
         return
@@ -793,7 +851,13 @@ def check_zero_gradient(fx: Facts) -> list[Finding]:
             not op.requires_grad_out and op.out_float is not None and op.name not in ("size",)
         ):
             if not op.requires_grad_out:
-                suspects.append((op, "its result carries no gradient"))
+                why = (
+                    "it runs under torch.no_grad() (or inference_mode), so its result carries "
+                    "no gradient"
+                    if not op.grad_enabled
+                    else "its result carries no gradient"
+                )
+                suspects.append((op, why))
         elif op.name in ZERO_DERIVATIVE:
             suspects.append((op, "its derivative is zero almost everywhere"))
         elif op.stats.get("inside") == 0.0:
@@ -873,29 +937,37 @@ def check_depth(fx: Facts) -> list[Finding]:
     return []
 
 
+def _needed_width(fx: Facts) -> int | None:
+    """How many numbers per sample the output must be able to vary in: the classes for a
+    classifier (dim 1 of its logits), the outputs per sample for a regression -- except a
+    reconstruction (targets shaped like an input: an autoencoder's bottleneck is the point)."""
+    s, out = fx.setup, fx.output
+    if out is None or out.ndim < 1 or out.shape[0] == 0:
+        return None
+    if s.loss.kind in ("ce", "nll"):
+        return s.n_classes or (int(out.shape[1]) if out.ndim >= 2 else None)
+    y = fx.targets_raw
+    if any(t.shape == y.shape for _, t in input_tensors(fx.inputs)):
+        return None
+    return int(out[0].numel())
+
+
 def check_width(fx: Facts) -> list[Finding]:
     s, op = fx.setup, fx.obs.output_op
     out: list[Finding] = []
-    if op is not None and fx.output is not None and fx.output.ndim >= 1:
-        needed = (
-            s.n_classes
-            if s.loss.kind in ("ce", "nll") and s.n_classes
-            else (int(fx.output[0].numel()) if fx.output.shape[0] > 0 else 0)
-        )
-        if s.loss.kind in ("ce", "nll") and fx.output.ndim >= 2:
-            needed = max(needed, int(fx.output.shape[1]) if s.n_classes is None else 0)
-        if 0 < op.cap < needed:
-            narrow = [o for o in fx.weighted if o.out_shape and _width(o) == op.cap]
-            where = (narrow[-1].module or narrow[-1].name) if narrow else "?"
-            out.append(
-                finding(
-                    "DG210",
-                    f"A bottleneck of {op.cap} units (at '{where}') is narrower than the {needed} "
-                    "outputs the task needs: the network cannot represent them; make hidden "
-                    "layers wider than the output (5-10x the classes is a good start)",
-                    {"bottleneck": op.cap, "needed": needed, "layer": where},
-                )
+    needed = _needed_width(fx)
+    if op is not None and needed and 0 < op.cap < needed:
+        narrow = [o for o in fx.weighted if o.out_shape and _width(o) == op.cap]
+        where = (narrow[-1].module or narrow[-1].name) if narrow else "?"
+        out.append(
+            finding(
+                "DG210",
+                f"A bottleneck of {op.cap} units (at '{where}') is narrower than the {needed} "
+                "outputs the task needs: the network cannot represent them; make hidden "
+                "layers wider than the output (5-10x the classes is a good start)",
+                {"bottleneck": op.cap, "needed": needed, "layer": where},
             )
+        )
     n_params = sum(p.numel() for p in fx.model.parameters() if p.requires_grad)
     if s.n_train and n_params > PARAMS_PER_ROW * s.n_train:
         out.append(
@@ -1031,6 +1103,21 @@ def check_regularization(fx: Facts) -> list[Finding]:
 
 def check_batch_size(fx: Facts) -> list[Finding]:
     s = fx.setup
+    norms = [
+        n for n, m in fx.model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
+    if s.batch_size and s.batch_size < BN_MIN_BATCH and norms:
+        return [
+            finding(
+                "DG212",
+                f"Batch size {s.batch_size} with batch norm ('{norms[0]}'"
+                f"{f' and {len(norms) - 1} more' if len(norms) > 1 else ''}): the batch statistics "
+                f"of {s.batch_size} rows are mostly noise (and 1 row fails); use batches of "
+                f"{BN_MIN_BATCH}+ or GroupNorm/LayerNorm",
+                {"batch_size": s.batch_size, "batch_norm": norms[:10]},
+                severity=Severity.INFO,
+            )
+        ]
     if not s.batch_size or not s.n_train:
         return []
     updates = s.n_train / s.batch_size

@@ -50,6 +50,13 @@ LR_LOW_INFO, LR_LOW_WARN = 100.0, 1000.0
 #: DG214: steps at the configured LR, and the share of clipped steps that counts as most;
 #: clipping that often is a warning when the LR is within CLIP_NEAR_DIVERGENCE of divergence.
 CLIP_STEPS, CLIP_SHARE, CLIP_NEAR_DIVERGENCE = 25, 0.5, 10.0
+#: DG214: a median gradient norm this many times the clip norm makes clipping the real LR
+#: of a non-adaptive optimizer (Adam-like ones divide the scale out, so it matters little).
+CLIP_EXTREME = 100.0
+ADAPTIVE = frozenset(
+    {"Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "Adadelta", "RMSprop", "SparseAdam",
+     "Adafactor"}
+)  # fmt: skip
 #: DG215: rows of the small batch, most steps per LR tried, the loss fall asked for, and the
 #: fall below which it is an error rather than a warning.
 OVERFIT_ROWS, OVERFIT_STEPS, OVERFIT_FALL, OVERFIT_ERROR_FALL = 32, 300, 0.9, 0.5
@@ -306,10 +313,60 @@ def clipping_check(
 ) -> list[Finding]:
     if setup.clip is None or setup.lr is None:
         return []
+    norms = _clip_norms(fresh, setup, setup.clip, setup.lr)
+    if not norms:
+        return []
+    clip, lr = setup.clip, setup.lr
+    clipped = sum(n > clip for n in norms) / len(norms)
+    median = sorted(norms)[len(norms) // 2]
+    div = test.divergence_lr if test else None
+    ev = {"clip": clip, "lr": lr, "share_clipped": clipped, "steps": len(norms),
+          "median_norm": median, "divergence_lr": div}  # fmt: skip
+    if clipped < CLIP_SHARE:
+        return []
+    active = f"Gradient clipping at {num(clip)} is active on {clipped:.0%} of {len(norms)} steps"
+    if div is not None and lr > div / CLIP_NEAR_DIVERGENCE:
+        return [
+            finding(
+                "DG214",
+                f"{active} at LR {num(lr)} (median gradient norm {num(median)}), and that LR is "
+                f"within 10x of (or above) the divergence LR {num(div)}: clipping is hiding a "
+                "too-high learning rate; lower the LR and clip rarely, if at all",
+                ev,
+                severity=_W,
+            )
+        ]
+    if median > CLIP_EXTREME * clip and not _adaptive(setup):
+        return [
+            finding(
+                "DG214",
+                f"{active} and shrinks every one: the median gradient norm is {num(median)}, "
+                f"{num(median / clip)}x the clip, so {setup.optimizer_name} moves as if the LR "
+                f"were {num(lr * clip / median)} instead of {num(lr)}; training will crawl: "
+                "raise the clip norm (or drop clipping) and tune the LR itself",
+                ev,
+                severity=_W,
+            )
+        ]
+    return [
+        finding(
+            "DG214",
+            f"{active} (median gradient norm {num(median)}): every step is shortened, which "
+            "acts as a lower LR; fine if intended",
+            ev,
+            severity=_I,
+        )
+    ]
+
+
+def _clip_norms(
+    fresh: Callable[[], nn.Module], setup: Setup, clip: float, lr: float
+) -> list[float]:
+    """Total gradient norms before clipping, over CLIP_STEPS steps of training as configured."""
     seed(3000, setup.device)
     gen = torch.Generator().manual_seed(3001)
     model = fresh().train()
-    opt = setup.make_optimizer(model.parameters(), setup.lr)
+    opt = setup.make_optimizer(model.parameters(), lr)
     norms: list[float] = []
     params = [p for p in model.parameters() if p.requires_grad]
     for i in range(CLIP_STEPS):
@@ -319,51 +376,13 @@ def clipping_check(
         if not torch.isfinite(loss.detach()):
             break
         loss.backward()
-        total = torch.nn.utils.clip_grad_norm_(params, setup.clip)
-        norms.append(float(total))
+        norms.append(float(torch.nn.utils.clip_grad_norm_(params, clip)))
         opt.step()
-    if not norms:
-        return []
-    clipped = sum(n > setup.clip for n in norms) / len(norms)
-    median = sorted(norms)[len(norms) // 2]
-    ev = {
-        "clip": setup.clip,
-        "lr": setup.lr,
-        "share_clipped": clipped,
-        "steps": len(norms),
-        "median_norm": median,
-        "divergence_lr": test.divergence_lr if test else None,
-    }
-    if clipped < CLIP_SHARE:
-        return []
-    too_high = (
-        test is not None
-        and test.divergence_lr is not None
-        and setup.lr > test.divergence_lr / CLIP_NEAR_DIVERGENCE
-    )
-    if too_high:
-        return [
-            finding(
-                "DG214",
-                f"Gradient clipping at {num(setup.clip)} is active on {clipped:.0%} of "
-                f"{len(norms)} steps at LR {num(setup.lr)} (median gradient norm {num(median)}), "
-                "and that LR is within 10x of (or above) the divergence LR "
-                f"{num(test.divergence_lr if test else None)}: clipping is hiding a too-high "
-                "learning rate; lower the LR and clip rarely, if at all",
-                ev,
-                severity=_W,
-            )
-        ]
-    return [
-        finding(
-            "DG214",
-            f"Gradient clipping at {num(setup.clip)} is active on {clipped:.0%} of {len(norms)} "
-            f"steps (median gradient norm {num(median)}): every step is shortened, which acts as a "
-            "lower LR; fine if intended",
-            ev,
-            severity=_I,
-        )
-    ]
+    return norms
+
+
+def _adaptive(setup: Setup) -> bool:
+    return setup.optimizer_name in ADAPTIVE
 
 
 # -- DG215 ------------------------------------------------------------------------------------

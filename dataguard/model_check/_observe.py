@@ -97,6 +97,7 @@ class Op:
     out_float: bool
     requires_grad_in: bool
     requires_grad_out: bool
+    grad_enabled: bool = True
     depth: int = 0
     cap: int = 0
     skip: bool = False
@@ -209,6 +210,7 @@ class Recorder(TorchFunctionMode):
             out_float=first.is_floating_point(),
             requires_grad_in=any(t.requires_grad for t in tensors),
             requires_grad_out=any(o.requires_grad for o in outs),
+            grad_enabled=torch.is_grad_enabled(),
         )
         float_parents = [
             (p, t) for p, t in zip(parents, tensors, strict=True) if t.is_floating_point()

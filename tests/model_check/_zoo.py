@@ -1796,3 +1796,79 @@ def _b_broadcast() -> Kwargs:
     _seed()
     x, y = diabetes(64)
     return _regression(mlp([10, 128, 128, 1]), batch=(x, y[:, 0]))
+
+
+class NoGradHidden(nn.Module):
+    """The first layer computed under torch.no_grad() inside forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(10, 64)
+        self.fc2 = nn.Linear(64, 1)
+
+    def forward(self, x: Any) -> Any:
+        with torch.no_grad():
+            h = self.fc1(x)
+        return self.fc2(torch.relu(h))
+
+
+@broken(
+    "no_grad_in_forward",
+    """Seed reason 8, a cut gradient path: part of forward wrapped in torch.no_grad() (left
+    over from an inference helper), so the first layer never learns.""",
+    expect="DG208",
+    severity=_E,
+    allowed={
+        "DG207": "the first layer's gradient is absent (vanishing)",
+        "DG215": "with the first layer frozen at its init only the head learns: 32 rows stall "
+        "just short of the 90% fall",
+    },
+)
+def _b_no_grad() -> Kwargs:
+    _seed()
+    return _regression(NoGradHidden())
+
+
+@broken(
+    "log_softmax_over_batch",
+    """Seed reason 7, the wrong final activation: nn.LogSoftmax(dim=0) before NLLLoss
+    normalizes each class over the samples of the batch instead of each sample over the
+    classes.""",
+    expect="DG202",
+    severity=_E,
+    allowed={
+        "DG203": "the loss at init is far above ln C: the scores are normalized over 128 rows",
+        "DG215": "the model cannot fit a batch whose rows compete with one another",
+    },
+)
+def _b_log_softmax_dim0() -> Kwargs:
+    _seed()
+    return _digits_cls(mlp([64, 128, 10], head=nn.LogSoftmax(dim=0)), loss_fn=nn.NLLLoss())
+
+
+@broken(
+    "cross_entropy_float_labels",
+    """Seed reason 7 (the output and loss must agree on what the targets are): class labels
+    passed as floats of shape (n,), which CrossEntropyLoss cannot read as class indices.""",
+    expect="DG202",
+    severity=_E,
+)
+def _b_ce_float_labels() -> Kwargs:
+    _seed()
+    x, y = digits(128)
+    return _digits_cls(mlp([64, 128, 10]), batch=(x, y.float()))
+
+
+@broken(
+    "sgd_clip_far_below_gradient",
+    """Seed reason 6: clipping "makes the overall training speed slower and the effect of
+    changing the learning rate unpredictable" - SGD with clip_grad_norm=1e-3 while gradient
+    norms are ~1: every step is cut ~1000x.""",
+    expect="DG214",
+    allowed={"DG215": "the configured SGD is not what DG215 tries first; may not fit in time"},
+)
+def _b_clip_tiny() -> Kwargs:
+    _seed()
+    return _regression(
+        mlp([10, 128, 128, 1]), optimizer=torch.optim.SGD, lr=0.01, clip_grad_norm=1e-3
+    )
