@@ -26,7 +26,13 @@ from dataguard.model_check._checks import Facts, check_loss_pairing, layer_table
 from dataguard.model_check._guard import guarded, seed
 from dataguard.model_check._observe import observe
 from dataguard.model_check._report import LRRangeTest, ModelReport
-from dataguard.model_check._setup import Setup, call_model, input_tensors, resolve
+from dataguard.model_check._setup import (
+    Setup,
+    call_model,
+    first_tensor,
+    input_tensors,
+    resolve,
+)
 from dataguard.rules.model import MODEL_CODES
 
 __all__ = ["check_model"]
@@ -237,16 +243,6 @@ def _copy(model: nn.Module, device: torch.device) -> nn.Module:
     return work
 
 
-def _first_tensor(out: Any) -> torch.Tensor | None:
-    if isinstance(out, torch.Tensor):
-        return out
-    if isinstance(out, (tuple, list)) and out:
-        return _first_tensor(out[0])
-    if isinstance(out, dict) and out:
-        return _first_tensor(next(iter(out.values())))
-    return None
-
-
 def _observe_pass(fresh: Callable[[], nn.Module], setup: Setup, codes: set[str]) -> Facts:
     work = fresh().train()
     for m in work.modules():
@@ -266,7 +262,7 @@ def _observe_pass(fresh: Callable[[], nn.Module], setup: Setup, codes: set[str])
         setup=setup,
         model=work,
         obs=obs,
-        output=_first_tensor(obs.output),
+        output=first_tensor(obs.output),
         targets_raw=y,
         all_targets=all_y,
         inputs=x,
@@ -286,8 +282,7 @@ def _backward(fx: Facts) -> None:
     if out is None:
         return
     try:
-        loss = s.loss.fn(out, y)
-        loss = loss.mean() if loss.ndim > 0 else loss
+        loss = s.loss(fx.obs.output, y)
     except Exception as exc:
         raise InputError(
             f"check_model: loss_fn(outputs, targets) raised {type(exc).__name__} (outputs "
@@ -408,8 +403,8 @@ def _eval_pass(fresh: Callable[[], nn.Module], fx: Facts) -> None:
             fx.eval_obs = observe(work, x, [t for _, t in input_tensors(x)], call_model, keep=False)
             fx.eval_obs.recorder.finish()
             # two plain forwards, run the same way (an observed one may take another kernel)
-            a = _first_tensor(call_model(work, x))
-            b = _first_tensor(call_model(work, x))
+            a = first_tensor(call_model(work, x))
+            b = first_tensor(call_model(work, x))
         except Exception:
             fx.eval_obs = None
             return

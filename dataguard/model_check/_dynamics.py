@@ -19,7 +19,7 @@ from torch import nn
 from dataguard.findings import Finding, Severity
 from dataguard.model_check._guard import Hooks, seed
 from dataguard.model_check._report import LRRangeTest, finding, num
-from dataguard.model_check._setup import Setup, call_model, concat, subset
+from dataguard.model_check._setup import Setup, call_model, concat, first_tensor, subset
 
 __all__ = [
     "amp_check",
@@ -45,8 +45,9 @@ LR_EVAL_ROWS, LR_FELL = 512, 0.9
 #: DG213: steps before divergence is judged (the smoothed loss needs a few points), and the
 #: divergence LR at or below which the loss explodes whatever the LR (a data or loss problem).
 LR_WARMUP_STEPS, LR_EXPLODES_EARLY = 3, LR_MIN * 100
-#: DG213: configured LR this far below the suggestion: info, then warning.
-LR_LOW_INFO, LR_LOW_WARN = 100.0, 1000.0
+#: DG213: configured LR this far below the cautious suggestion: info, then warning; and the
+#: extra factor for adaptive optimizers (Adam-like).
+LR_LOW_INFO, LR_LOW_WARN, ADAPTIVE_LENIENCY = 100.0, 1000.0, 10.0
 #: DG214: steps at the configured LR, and the share of clipped steps that counts as most;
 #: clipping that often is a warning when the LR is within CLIP_NEAR_DIVERGENCE of divergence.
 CLIP_STEPS, CLIP_SHARE, CLIP_NEAR_DIVERGENCE = 25, 0.5, 10.0
@@ -66,6 +67,9 @@ OVERFIT_SECONDS, OVERFIT_SAME_LR = 20.0, 0.5
 #: DG215: at most this many (optimizer, LR) tries; Adam's LRs are tried after the
 #: configured optimizer's (the check is about the model and loss, not the optimizer).
 OVERFIT_TRIES, OVERFIT_ADAM_LRS = 3, (1e-3, 1e-2)
+#: DG215: with a custom loss the floor is unknown (a VAE's KL term keeps it far above 0), so
+#: only a loss that falls less than this share of the way to 0 is reported (as an error).
+OVERFIT_CUSTOM_FALL = 0.25
 #: DG217: calls of the user's train_step.
 STEP_CALLS = 5
 #: float16's largest finite value.
@@ -73,13 +77,7 @@ FP16_MAX = 65504.0
 
 
 def _loss(setup: Setup, model: nn.Module, x: Any, y: torch.Tensor) -> torch.Tensor:
-    out = call_model(model, x)
-    if isinstance(out, (tuple, list)):
-        out = out[0]
-    loss = setup.loss.fn(out, y)
-    if loss.ndim > 0:
-        loss = loss.mean()
-    return loss
+    return setup.loss(call_model(model, x), y)
 
 
 def default_lr(setup: Setup) -> float:
@@ -289,8 +287,11 @@ def lr_findings(test: LRRangeTest, setup: Setup) -> list[Finding]:
     # "too low" is judged against the most cautious repeat, so a noisy sweep never calls a
     # sound LR slow
     low = test.cautious_lr
-    if low is not None and lr < low / LR_LOW_INFO:
-        sev = _W if lr < low / LR_LOW_WARN else _I
+    # an adaptive optimizer normalizes its steps, and its range test tops out far above the
+    # LRs that generalize (Adam's 1e-3 is sound where the test survives 1): 10x more lenient
+    lenient = ADAPTIVE_LENIENCY if _adaptive(setup) else 1.0
+    if low is not None and lr < low / (LR_LOW_INFO * lenient):
+        sev = _W if lr < low / (LR_LOW_WARN * lenient) else _I
         return [
             finding(
                 "DG213",
@@ -388,13 +389,25 @@ def _adaptive(setup: Setup) -> bool:
 # -- DG215 ------------------------------------------------------------------------------------
 
 
-def _floor(setup: Setup, y: torch.Tensor, out: torch.Tensor) -> float:
-    """The lowest loss a perfect fit can reach (label smoothing keeps CE above 0)."""
-    eps = setup.loss.label_smoothing
-    if setup.loss.kind == "ce" and eps > 0 and out.ndim >= 2:
-        c = int(out.shape[1])
-        hi, lo = 1 - eps + eps / c, eps / c
-        return float(-(hi * math.log(hi) + (c - 1) * lo * math.log(lo)))
+def _floor(setup: Setup, y: torch.Tensor, out: torch.Tensor | None) -> float:
+    """The lowest loss a perfect fit can reach: 0, except where the targets are themselves
+    uncertain -- label smoothing, class probabilities (mixup) or BCE targets strictly between
+    0 and 1 (pixels, soft labels) -- whose floor is the targets' entropy."""
+    kind = setup.loss.kind
+    with torch.no_grad():
+        if kind in ("bce", "bce_logits") and y.is_floating_point():
+            p = y.float().clamp(0.0, 1.0)
+            h = -(torch.xlogy(p, p) + torch.xlogy(1 - p, 1 - p))
+            return float(h.mean())
+        if kind == "ce" and out is not None and out.ndim >= 2:
+            c = int(out.shape[1])
+            eps = setup.loss.label_smoothing
+            if y.is_floating_point() and y.shape == out.shape:  # class probabilities
+                q = y.float() * (1 - eps) + eps / c
+                return float(-(torch.xlogy(q, q)).sum(1).mean())
+            if eps > 0:
+                hi, lo = 1 - eps + eps / c, eps / c
+                return float(-(hi * math.log(hi) + (c - 1) * lo * math.log(lo)))
     return 0.0
 
 
@@ -427,6 +440,9 @@ def overfit_check(
     if not results:
         return []
     best = max(results, key=lambda r: r.fall)
+    custom = setup.loss.kind == "custom"
+    if custom and best.fall >= OVERFIT_CUSTOM_FALL:
+        return []  # a custom loss's floor is unknown (a VAE's KL term): only a stuck loss counts
     ev = {
         "rows": k,
         "start_loss": best.start,
@@ -438,7 +454,7 @@ def overfit_check(
         "optimizer": best.optimizer,
         "tried": [f"{r.optimizer} lr {r.lr:.3g}" for r in results],
     }
-    sev = _E if best.fall < OVERFIT_ERROR_FALL else _W
+    sev = _E if best.fall < OVERFIT_ERROR_FALL or custom else _W
     return [
         finding(
             "DG215",
@@ -499,11 +515,9 @@ def _overfit(
     deadline = time.perf_counter() + OVERFIT_SECONDS
     for step in range(OVERFIT_STEPS + 1):
         opt.zero_grad(set_to_none=True)
-        out = call_model(model, x)
-        if isinstance(out, (tuple, list)):
-            out = out[0]
-        loss = setup.loss.fn(out, y)
-        loss = loss.mean() if loss.ndim > 0 else loss
+        raw = call_model(model, x)
+        out = first_tensor(raw)
+        loss = setup.loss(raw, y)
         value = float(loss.detach())
         steps = step
         if step == 0:

@@ -26,6 +26,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from dataguard.model_check._guard import Hooks
+from dataguard.model_check._setup import first_tensor
 
 __all__ = ["INF", "Op", "Recorder", "observe", "out_range"]
 
@@ -277,7 +278,8 @@ class Recorder(TorchFunctionMode):
                 if tensors and tensors[0].is_floating_point():
                     op.stats["in_rms"] = tensors[0].detach().float().square().mean().sqrt()
                     op.stats["in_sig"] = _signal(tensors[0].detach().float())
-            if name in RELU_FAMILY and o.ndim >= 2:
+            relu6 = name in ("hardtanh", "hardtanh_") and scalars.get("min") == 0.0
+            if (name in RELU_FAMILY or relu6) and o.ndim >= 2:
                 axis = (
                     1
                     if (o.ndim == 4 or o.ndim == 5 or (o.ndim == 3 and _conv_ancestor(op)))
@@ -294,7 +296,9 @@ class Recorder(TorchFunctionMode):
                     "hardsigmoid": (0.0, 1.0),
                 }.get(name, (scalars.get("min", -1.0), scalars.get("max", 1.0)))
                 span = hi - lo
-                sat = (of <= lo + 0.01 * span) | (of >= hi - 0.01 * span)
+                sat = of >= hi - 0.01 * span
+                if lo != 0.0 or name not in ("hardtanh", "hardtanh_"):
+                    sat |= of <= lo + 0.01 * span  # ReLU6's zeros are ReLU's, not saturation
                 op.stats["saturated"] = sat.float().mean()
             if (
                 name
@@ -483,7 +487,9 @@ def _cap(
     for (p, _), kind in zip(float_parents, float_kinds, strict=True):
         if p is not None:
             caps.append(p.cap)
-        elif kind == "input":
+        elif kind in ("input", "const"):
+            # a tensor made inside forward (a packed sequence through torch._VF, a mask)
+            # may carry the input's information: never a bottleneck by itself
             caps.append(UNLIMITED)
     if any(
         kind == "input" and not t.is_floating_point()
@@ -682,7 +688,7 @@ def observe(
             hooks.add(module.register_forward_hook(lambda m, a, o: rec.leave(), always_call=True))
         with rec:
             output = call(model, x)
-    outs = [o for o in _flat(output) if isinstance(o, torch.Tensor)]
-    output_op = rec.producer.get(id(outs[0])) if outs else None
+    head = first_tensor(output)
+    output_op = rec.producer.get(id(head)) if head is not None else None
     rec.active = False
     return Observation(rec, output, output_op, rec.ops)

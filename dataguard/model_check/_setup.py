@@ -91,6 +91,14 @@ class LossInfo:
     def expects(self) -> str:
         return EXPECTS[self.kind]
 
+    def __call__(self, output: Any, targets: torch.Tensor) -> torch.Tensor:
+        """The mean loss: a custom loss gets the model's whole output (a tuple, a dict), a
+        known one its first tensor (``"logits"`` first in a dict)."""
+        value = self.fn(output if self.kind == "custom" else first_tensor(output), targets)
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"the loss returned {type(value).__name__}, not a tensor")
+        return value.mean() if value.ndim > 0 else value
+
     @property
     def label_smoothing(self) -> float:
         return float(getattr(self.fn, "label_smoothing", 0.0) or 0.0)
@@ -316,6 +324,28 @@ def _to(x: Any, dev: torch.device) -> Any:
     if isinstance(x, list):
         return [_to(v, dev) for v in x]
     return x
+
+
+#: Keys of a dict output that name the prediction, tried in order before the first tensor.
+OUTPUT_KEYS = ("logits", "output", "outputs", "out", "pred", "prediction", "y_hat")
+
+
+def first_tensor(out: Any) -> torch.Tensor | None:
+    """The prediction in a model's output: itself, the first item of a tuple/list, the
+    ``logits`` (or similar) entry of a dict, else its first tensor value."""
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, (tuple, list)) and out:
+        return first_tensor(out[0])
+    if isinstance(out, Mapping) and out:
+        for key in OUTPUT_KEYS:
+            if isinstance(out.get(key), torch.Tensor):
+                return out[key]  # type: ignore[no-any-return]
+        for value in out.values():
+            found = first_tensor(value)
+            if found is not None:
+                return found
+    return None
 
 
 def call_model(model: nn.Module, x: Any) -> Any:
