@@ -42,6 +42,7 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_profile.py
 	$(VENV)/bin/python benchmarks/bench_representation.py
 	$(VENV)/bin/python benchmarks/bench_transforms.py
+	$(VENV)/bin/python benchmarks/bench_model_check.py
 
 clean:
 	rm -rf $(VENV) $(VENV_PD2) build dist *.egg-info
