@@ -22,7 +22,13 @@ from torch import nn
 from dataguard.errors import ConfigError, DataguardError, InputError
 from dataguard.findings import Finding
 from dataguard.model_check import _dynamics as dyn
-from dataguard.model_check._checks import Facts, check_loss_pairing, layer_table, static_checks
+from dataguard.model_check._checks import (
+    Facts,
+    check_loss_pairing,
+    check_optimizer_params,
+    layer_table,
+    static_checks,
+)
 from dataguard.model_check._guard import guarded, seed
 from dataguard.model_check._observe import observe
 from dataguard.model_check._report import LRRangeTest, ModelReport
@@ -170,6 +176,8 @@ def check_model(
             skipped.update({c: "the loss cannot be computed on these outputs (DG202)"
                             for c in ("DG204",) if c in codes})  # fmt: skip
         findings.extend(static_checks(fx, static))
+        if "DG217" in codes:
+            findings.extend(check_optimizer_params(fx))
         layers = layer_table(fx)
         _explain_skips(setup, codes, skipped, train_step)
         test: LRRangeTest | None = None
@@ -294,6 +302,8 @@ def _backward(fx: Facts) -> None:
     params = dict(fx.model.named_parameters())
     if loss.requires_grad and math.isfinite(fx.loss0):
         loss.backward()
+    elif not loss.requires_grad and out.requires_grad:
+        fx.loss_detached = True
     _gradient_facts(fx, params)
 
 
@@ -423,7 +433,11 @@ def _explain_skips(setup: Setup, codes: set[str], skipped: dict[str, str], train
     if "DG214" in codes and (setup.clip is None or setup.lr is None):
         skipped["DG214"] = "needs clip_grad_norm and lr"
     if "DG217" in codes and train_step is None:
-        skipped["DG217"] = "needs train_step"
+        skipped["DG217"] = "needs train_step" + (
+            " (the optimizer instance's parameters were checked)"
+            if setup.optimizer_missing is not None
+            else ""
+        )
     if "DG201" in codes and setup.task != "regression":
         skipped["DG201"] = "regression targets only (classification heads are checked by DG202)"
 

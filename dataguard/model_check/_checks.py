@@ -16,7 +16,6 @@ from torch import nn
 from dataguard.findings import Finding, Severity
 from dataguard.model_check._observe import (
     INF,
-    NON_DIFFERENTIABLE,
     NORMS,
     RELU_FAMILY,
     SATURATING,
@@ -37,6 +36,9 @@ _I, _W, _E = Severity.INFO, Severity.WARNING, Severity.ERROR
 # -- thresholds (docs/model_check.md explains each) -----------------------------------------
 #: DG201: share of targets outside the head's range that makes it an error (else warning).
 OUTSIDE_ERROR_SHARE = 0.01
+#: DG202: integer targets with a regression loss and at most this many distinct values, with
+#: no task declared, look like class labels (a warning); else they are counts (info).
+CLASS_LIKE_LEVELS = 20
 #: DG201 (info): share of regression targets on a tanh/sigmoid asymptote (a sigmoid decoder
 #: on images with black backgrounds trains fine; reaching the bound takes large weights).
 ASYMPTOTE_SHARE = 0.05
@@ -99,6 +101,7 @@ class Facts:
     # name -> (grad norm, weight norm, grad is None, grad all zero)
     grad_symmetric: dict[str, bool] = field(default_factory=dict)
     loss_ok: bool = True
+    loss_detached: bool = False  # the model's output carries a gradient, the loss does not
     eval_obs: Observation | None = None
     eval_stochastic: float | None = None
     nonfinite_grads: list[str] = field(default_factory=list)
@@ -301,6 +304,14 @@ def _class_targets(pr: _Pairing) -> bool:
         )
         return False
     width = int(out.shape[1])
+    if width == 1 and out.ndim >= 3 and y.ndim == 1:
+        pr.bad(
+            f"{name}: outputs {list(out.shape)} keep a length-1 dim 1 (a one-step sequence), so "
+            f"{name} reads 1 class and {out.shape[2]} positions; drop it "
+            "(outputs.squeeze(1) or outputs[:, -1]) to get [batch, classes]",
+            stop=True,
+        )
+        return False
     if width == 1:
         pr.bad(
             f"{name}: the model has 1 output unit: softmax over one logit is always 1, the loss "
@@ -449,14 +460,29 @@ def _binary(pr: _Pairing) -> None:
 def _regression(pr: _Pairing) -> None:
     s, out, y = pr.fx.setup, pr.out, pr.y
     name = s.loss.name
-    if s.task == "classification" or not y.is_floating_point():
-        what = "class labels" if s.task == "classification" else f"{y.dtype} targets"
+    if s.task == "classification":
         pr.bad(
-            f"{name} on {what}: a regression loss treats class k as the number k (class 9 is "
-            "'near' class 8); use CrossEntropyLoss with one output per class",
+            f"{name} on class labels: a regression loss treats class k as the number k (class 9 "
+            "is 'near' class 8); use CrossEntropyLoss with one output per class",
             stop=not y.is_floating_point(),
         )
         return
+    if not y.is_floating_point():
+        levels = int(torch.unique(y).numel())
+        looks_like_classes = not s.task_declared and levels <= CLASS_LIKE_LEVELS
+        pr.bad(
+            f"{name} on {str(y.dtype).replace('torch.', '')} targets ({levels} distinct values)"
+            + (
+                ": these look like class labels, and a regression loss treats class k as the "
+                "number k; use CrossEntropyLoss with one output per class, or declare "
+                "task='regression' if they are counts"
+                if looks_like_classes
+                else ": cast them with y.float() (integer targets can fail in other losses and "
+                "mixed precision)"
+            ),
+            _W if looks_like_classes else _I,
+            levels=levels,
+        )
     if out.shape != y.shape:
         try:
             b = torch.broadcast_shapes(out.shape, y.shape)
@@ -845,6 +871,41 @@ def _behind_zero_weights(fx: Facts, params: dict[str, nn.Parameter]) -> set[str]
     return behind
 
 
+def _cut_ops(fx: Facts) -> list[tuple[Op, str]]:
+    """Ops, in forward order, that take a gradient-carrying input and pass none on (and why)."""
+    suspects: list[tuple[Op, str]] = []
+    for op in fx.obs.ops:
+        if not op.requires_grad_in:
+            continue
+        if not op.requires_grad_out:
+            why = (
+                "it runs under torch.no_grad() (or inference_mode), so its result carries no "
+                "gradient"
+                if not op.grad_enabled
+                else "its result carries no gradient"
+            )
+            suspects.append((op, why))
+        elif op.name in ZERO_DERIVATIVE:
+            suspects.append((op, "its derivative is zero almost everywhere"))
+        elif op.stats.get("inside") == 0.0:
+            suspects.append((op, "every input lies outside its range, so its gradient is 0"))
+    return suspects
+
+
+def _loss_detached(zero: set[str]) -> list[Finding]:
+    names = sorted(zero)
+    return [
+        finding(
+            "DG208",
+            f"No parameter gets a gradient: the model's output carries one, but the loss does "
+            f"not ({len(names)} parameter tensors cut off); loss_fn rebuilds the loss outside "
+            "autograd (.item(), numpy, torch.tensor(...)) or detaches it; compute it with torch "
+            "operations on the output tensor",
+            {"parameters": names[:50], "loss_detached": True},
+        )
+    ]
+
+
 def check_zero_gradient(fx: Facts) -> list[Finding]:
     params = dict(fx.model.named_parameters())
     trainable = {n for n, p in params.items() if p.requires_grad}
@@ -854,26 +915,10 @@ def check_zero_gradient(fx: Facts) -> list[Finding]:
     zero -= _behind_zero_weights(fx, params)
     if not zero:
         return []
+    if fx.loss_detached:
+        return _loss_detached(zero)
     used = {n for op in fx.obs.ops for n in op.params}
-    suspects: list[tuple[Op, str]] = []
-    for op in fx.obs.ops:
-        if not op.requires_grad_in:
-            continue
-        if op.name in NON_DIFFERENTIABLE or (
-            not op.requires_grad_out and op.out_float is not None and op.name not in ("size",)
-        ):
-            if not op.requires_grad_out:
-                why = (
-                    "it runs under torch.no_grad() (or inference_mode), so its result carries "
-                    "no gradient"
-                    if not op.grad_enabled
-                    else "its result carries no gradient"
-                )
-                suspects.append((op, why))
-        elif op.name in ZERO_DERIVATIVE:
-            suspects.append((op, "its derivative is zero almost everywhere"))
-        elif op.stats.get("inside") == 0.0:
-            suspects.append((op, "every input lies outside its range, so its gradient is 0"))
+    suspects = _cut_ops(fx)
     out: list[Finding] = []
     explained: set[str] = set()
     for op, why in suspects:
@@ -1115,7 +1160,51 @@ def check_regularization(fx: Facts) -> list[Finding]:
 # -- DG212 ------------------------------------------------------------------------------------
 
 
+def _batch_order(fx: Facts) -> list[Finding]:
+    """Batches of a classification loader sorted by class (``shuffle=False`` on sorted data):
+    each batch sees a few classes, and the model chases one class after another."""
+    s = fx.setup
+    ys = [y for _, y in s.batches]
+    if len(ys) < 2 or s.loss.kind not in ("ce", "nll") or any(y.is_floating_point() for y in ys):
+        return []
+    labels = torch.cat([y.reshape(-1) for y in ys])
+    classes = int(torch.unique(labels).numel())
+    per_batch = [int(torch.unique(y).numel()) for y in ys]
+    steps = labels[1:] - labels[:-1]
+    monotone = bool((steps >= 0).all()) or bool((steps <= 0).all())
+    if classes < 2 or not monotone or max(per_batch) >= classes:
+        return []
+    return [
+        finding(
+            "DG212",
+            f"The batches come sorted by class: over {len(ys)} batches the labels never go "
+            f"back, and each batch holds {min(per_batch)}-{max(per_batch)} of the {classes} "
+            "classes seen; every step pulls the model toward the current class and away from "
+            "the others (and class priors read from these batches are wrong); shuffle the "
+            "training data (DataLoader(..., shuffle=True))",
+            {"batches": len(ys), "classes": classes, "classes_per_batch": per_batch},
+        )
+    ]
+
+
 def check_batch_size(fx: Facts) -> list[Finding]:
+    s = fx.setup
+    found = _batch_order(fx)
+    if s.tiny_batches:
+        found.append(
+            finding(
+                "DG212",
+                f"Batch {s.tiny_batches[0]} holds 1 row and the model has batch norm, which "
+                "cannot normalize one row in training (it raises): the last batch of each epoch "
+                "will crash or skew it; use DataLoader(..., drop_last=True). The checks left it "
+                "out",
+                {"one_row_batches": s.tiny_batches},
+            )
+        )
+    return found + _batch_size(fx)
+
+
+def _batch_size(fx: Facts) -> list[Finding]:
     s = fx.setup
     norms = [
         n for n, m in fx.model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
@@ -1327,6 +1416,37 @@ def _owns(op: Op) -> bool:
         "leakyrelu" if op.name == "leaky_relu" else "",
         "logsoftmax" if op.name == "log_softmax" else "",
     )
+
+
+def check_optimizer_params(fx: Facts) -> list[Finding]:
+    """DG217 without a training step: an optimizer instance that does not hold the model's
+    parameters (built for an earlier model instance, or before a new head was attached)."""
+    s = fx.setup
+    if s.optimizer_missing is None or not s.optimizer_missing:
+        return []
+    if s.optimizer_foreign:
+        return [
+            finding(
+                "DG217",
+                "The optimizer holds none of this model's parameters: it was built for another "
+                "model instance (the model was re-created, copied or moved by re-instantiation "
+                "after the optimizer); optimizer.step() will never change this model; build the "
+                "optimizer from the final model's parameters",
+                {"missing": s.optimizer_missing[:50], "n_missing": len(s.optimizer_missing)},
+            )
+        ]
+    names = ", ".join(s.optimizer_missing[:4]) + (" ..." if len(s.optimizer_missing) > 4 else "")
+    return [
+        finding(
+            "DG217",
+            f"The optimizer does not hold {len(s.optimizer_missing)} trainable parameter "
+            f"tensor(s) ({names}): they will never be updated (a layer replaced or added after "
+            "the optimizer was built); build the optimizer after the final model, or freeze them "
+            "with requires_grad_(False) if that is the intent",
+            {"missing": s.optimizer_missing[:50], "n_missing": len(s.optimizer_missing)},
+            severity=_W,
+        )
+    ]
 
 
 STATIC_CHECKS = {

@@ -213,10 +213,24 @@ def _sweep(
         first = s if i == 0 else first
         if s < best:
             best, at_best = s, lr
-        if i >= LR_WARMUP_STEPS and (s > LR_RISE * best or (best < LR_LOST * first and s > first)):
-            # the loss exploded, or all progress was lost (dead units, a constant output)
-            return curve, lr, at_best if best < LR_FELL * first else None
-    return curve, None, at_best if best < LR_FELL * first else None
+        if i >= LR_WARMUP_STEPS and _diverged(s, best, first):
+            return curve, lr, at_best if _fell(first, best, 1 - LR_FELL) else None
+    return curve, None, at_best if _fell(first, best, 1 - LR_FELL) else None
+
+
+def _fell(first: float, best: float, share: float) -> bool:
+    """The loss fell by ``share`` of its starting magnitude (losses may be negative: a
+    Gaussian NLL, a log-likelihood)."""
+    return first - best >= share * max(abs(first), 1e-12)
+
+
+def _diverged(s: float, best: float, first: float) -> bool:
+    """The loss exploded: it rose above its best by LR_RISE - 1 times the larger of the best
+    loss's magnitude and the fall so far (for a positive loss that has not fallen, the classic
+    "4 x the best"); or all progress was lost: back above the start after falling by
+    1 - LR_LOST (dead units, a constant output)."""
+    scale = max(abs(best), first - best)
+    return s - best > (LR_RISE - 1) * scale or (_fell(first, best, 1 - LR_LOST) and s > first)
 
 
 def _divergence_text(div: float | None) -> str:
@@ -486,9 +500,11 @@ def _overfit_attempts(setup: Setup, test: LRRangeTest | None) -> list[tuple[Make
         if all(n != setup.optimizer_name or abs(math.log(lr / c)) > OVERFIT_SAME_LR
                for _, c, n in attempts):  # fmt: skip
             attempts.append((setup.make_optimizer, lr, setup.optimizer_name))
+    plain_adam = setup.optimizer_name == "Adam" and not setup.optimizer_kwargs
     for lr in OVERFIT_ADAM_LRS:
         if not any(
-            n == "Adam" and abs(math.log(lr / c)) <= OVERFIT_SAME_LR for _, c, n in attempts
+            n == "Adam" and plain_adam and abs(math.log(lr / c)) <= OVERFIT_SAME_LR
+            for _, c, n in attempts
         ):
             attempts.append((lambda p, lr: torch.optim.Adam(p, lr=lr), lr, "Adam"))
     return [(m, lr) for m, lr, _ in attempts[:OVERFIT_TRIES]]

@@ -69,12 +69,6 @@ ZERO_DERIVATIVE = frozenset(
     {"round", "round_", "floor", "floor_", "ceil", "ceil_", "sign", "sgn", "trunc", "trunc_",
      "fix", "heaviside"}
 )  # fmt: skip
-#: Ops whose result never carries a gradient.
-NON_DIFFERENTIABLE = frozenset(
-    {"argmax", "argmin", "argsort", "gt", "lt", "ge", "le", "eq", "ne", "greater", "less",
-     "isclose", "topk_indices", "bucketize", "searchsorted", "long", "int", "short", "bool",
-     "byte", "detach", "detach_", "data", "numpy", "item", "tolist", "multinomial", "one_hot"}
-)  # fmt: skip
 #: Calls that are bookkeeping, not computation.
 _SKIP_NAMES = frozenset(
     {"dim", "size", "numel", "__get__", "_set_grad_enabled", "is_floating_point", "stride",

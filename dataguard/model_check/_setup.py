@@ -112,6 +112,7 @@ class Setup:
     batches: list[tuple[Any, torch.Tensor]]
     loss: LossInfo
     task: str | None
+    task_declared: bool  # given, or from the profile (not guessed from the loss or targets)
     n_classes: int | None
     class_priors: list[float] | None
     target_range: tuple[float, float] | None
@@ -124,6 +125,12 @@ class Setup:
     clip: float | None
     amp: torch.dtype | None
     facts: dict[str, Any] = field(default_factory=dict)
+    #: batches of one row left out because batch norm cannot train on them (indices as given)
+    tiny_batches: list[int] = field(default_factory=list)
+    #: an optimizer instance's view of the model: trainable parameters it does not hold
+    #: (None: no instance given), and whether it holds none of the model's parameters
+    optimizer_missing: list[str] | None = None
+    optimizer_foreign: bool = False
 
     @property
     def optimizer_name(self) -> str:
@@ -174,8 +181,11 @@ def resolve(
     dev = _device(model, device)
     pairs, loader_facts = _pairs(batch)
     pairs = [(_to(x, dev), _to(y, dev)) for x, y in pairs]
+    tiny = _tiny_batches(model, pairs)
+    pairs = [p for i, p in enumerate(pairs) if i not in tiny]
     loss = _loss(loss_fn)
     opt_cls, opt_kwargs, opt_lr = _optimizer(optimizer, optimizer_kwargs)
+    missing, foreign = _optimizer_holds(optimizer, model)
     if lr is None:
         lr = opt_lr
     if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
@@ -184,6 +194,7 @@ def resolve(
         raise ConfigError(f"check_model: clip_grad_norm must be positive, got {clip_grad_norm!r}")
     facts = _profile_facts(profile)
     targets = torch.cat([y.reshape(y.shape[0], -1).float() for _, y in pairs]) if pairs else None
+    declared_task = task is not None or bool(facts.get("task"))
     task = _task(task, facts, loss, pairs)
     n_classes = facts.get("n_classes")
     priors = facts.get("class_priors")
@@ -212,6 +223,7 @@ def resolve(
         batches=pairs,
         loss=loss,
         task=task,
+        task_declared=declared_task,
         n_classes=int(n_classes) if n_classes is not None else None,
         class_priors=[float(p) for p in priors] if priors is not None else None,
         target_range=target_range,
@@ -224,6 +236,9 @@ def resolve(
         clip=float(clip_grad_norm) if clip_grad_norm is not None else None,
         amp=amp_dtype,
         facts=out_facts,
+        tiny_batches=tiny,
+        optimizer_missing=missing,
+        optimizer_foreign=foreign,
     )
 
 
@@ -244,6 +259,25 @@ def _device(model: nn.Module, device: str | torch.device) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"check_model: device {device!r} asked for, but CUDA is not available")
     return dev
+
+
+def _tiny_batches(model: nn.Module, pairs: list[tuple[Any, torch.Tensor]]) -> list[int]:
+    """One-row batches, which batch norm cannot train on (kept when they are all there is)."""
+    if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        return []
+    tiny = [i for i, (_, y) in enumerate(pairs) if int(y.shape[0]) < 2]
+    return tiny if len(tiny) < len(pairs) else []
+
+
+def _optimizer_holds(optimizer: Any, model: nn.Module) -> tuple[list[str] | None, bool]:
+    """For an optimizer instance: the model's trainable parameters it does not hold, and
+    whether it holds none of them (built for another model instance)."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        return None, False
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    missing = [n for n, p in trainable if id(p) not in held]
+    return missing, bool(trainable) and len(missing) == len(trainable)
 
 
 def _is_target(y: Any) -> bool:
