@@ -383,10 +383,25 @@ def first_tensor(out: Any) -> torch.Tensor | None:
 
 
 def call_model(model: nn.Module, x: Any) -> Any:
-    """tensor or dict -> ``model(x)``; tuple/list -> ``model(*x)``."""
+    """tensor -> ``model(x)``; tuple/list -> ``model(*x)``; dict -> ``model(**x)`` when every
+    key names a parameter of ``forward`` (``input_ids=``, ``attention_mask=``, as Hugging
+    Face models take them), else ``model(x)`` (a dict of columns, as TransformModule takes)."""
     if isinstance(x, (tuple, list)):
         return model(*x)
+    if isinstance(x, Mapping) and x and _keyword_inputs(model, tuple(x)):
+        return model(**x)
     return model(x)
+
+
+def _keyword_inputs(model: nn.Module, keys: tuple[Any, ...]) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
+    named = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return all(isinstance(k, str) and k in named for k in keys) and len(keys) <= len(named)
 
 
 def n_rows(x: Any, y: torch.Tensor) -> int:

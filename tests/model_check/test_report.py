@@ -44,3 +44,34 @@ def test_report_validates_against_the_committed_schema(checks: str) -> None:
     else:
         assert doc["lr_test"] is None
         assert {"DG213", "DG215"}.isdisjoint(doc["checks"])
+
+
+def test_dict_inputs_go_by_keyword_when_forward_names_them() -> None:
+    class Tokens(nn.Module):  # Hugging Face style: forward(input_ids, attention_mask)
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = nn.Embedding(50, 16)
+            self.head = nn.Linear(16, 3)
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            h = self.emb(input_ids) * attention_mask.unsqueeze(-1)
+            return self.head(h.sum(1) / attention_mask.sum(1, keepdim=True))
+
+    class Columns(nn.Module):  # a dict of columns, taken whole
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(2, 3)
+
+        def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+            return self.fc(torch.stack([inputs["a"], inputs["b"]], 1))
+
+    torch.manual_seed(0)
+    ids = torch.randint(0, 50, (64, 7))
+    mask = torch.ones(64, 7)
+    y = torch.randint(0, 3, (64,))
+    tokens = {"input_ids": ids, "attention_mask": mask}
+    report = check_model(Tokens(), (tokens, y), loss_fn="ce", lr=1e-3, checks="static")
+    assert report.facts["loss_at_init"] is not None
+    columns = {"a": torch.randn(64), "b": torch.randn(64)}
+    report = check_model(Columns(), (columns, y), loss_fn="ce", lr=1e-3, checks="static")
+    assert report.facts["loss_at_init"] is not None
