@@ -12,7 +12,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rich.console import Console
 from dataguard._version import __version__
 from dataguard.errors import DataguardError
 from dataguard.findings import Severity
+
+if TYPE_CHECKING:
+    from dataguard._config import ProjectConfig
 
 __all__ = ["app", "main"]
 
@@ -122,6 +125,24 @@ def _thresholds(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _check_folder(output: Path | None) -> None:
+    """Refuse an output whose folder does not exist, before any work is done."""
+    if output is not None and output.parent and not output.parent.exists():
+        raise _fail(f"{output}: folder {output.parent} does not exist")
+
+
+def _fail_level(fail_on: Level | None, config: ProjectConfig | None = None) -> Severity:
+    """``--fail-on``, else ``fail-on`` in ``[tool.dataguard]``, else error (a bad level in
+    the configuration raises ValueError, which the commands report as a one-line error)."""
+    if fail_on is not None:
+        return Severity.parse(fail_on.value)
+    if config is None:
+        from dataguard._config import load_config
+
+        config = load_config()
+    return Severity.parse(config.fail_on or "error")
+
+
 def _write_atomic(path: Path, text: str) -> None:
     """``dataguard.io.write_text_atomic``, imported when a command writes (not at start-up)."""
     from dataguard.io import write_text_atomic
@@ -196,9 +217,8 @@ def profile_cmd(
 
     try:
         config = load_config()
-        level = Severity.parse(fail_on.value if fail_on else (config.fail_on or "error"))
-        if output is not None and output.parent and not output.parent.exists():
-            raise _fail(f"{output}: folder {output.parent} does not exist")
+        level = _fail_level(fail_on, config)
+        _check_folder(output)
         progress = _Progress()
         try:
             report = profile(
@@ -277,8 +297,7 @@ def fit_cmd(
     from dataguard.transforms import fit
 
     try:
-        if output.parent and not output.parent.exists():
-            raise _fail(f"{output}: folder {output.parent} does not exist")
+        _check_folder(output)
         progress = _Progress()
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -375,8 +394,7 @@ def infer_cmd(
     from dataguard.contract import infer
 
     try:
-        if output.parent and not output.parent.exists():
-            raise _fail(f"{output}: folder {output.parent} does not exist")
+        _check_folder(output)
         progress = _Progress()
         try:
             contract = infer(

@@ -18,9 +18,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dataguard.cli._app import FailOnOpt, Format, _fail, _write_atomic, app
+from dataguard.cli._app import (
+    FailOnOpt,
+    Format,
+    _check_folder,
+    _fail,
+    _fail_level,
+    _write_atomic,
+    app,
+)
 from dataguard.errors import DataguardError
-from dataguard.findings import Severity
+from dataguard.report._terminal import findings_table
 
 if TYPE_CHECKING:
     from dataguard.model_check import ModelReport
@@ -28,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["app"]
 
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 #: Per-layer rows shown in text output (head and tail of a longer table).
 _MAX_LAYERS = 30
 
@@ -148,13 +155,9 @@ def check_model_cmd(
     fail_on: FailOnOpt = None,
 ) -> None:
     """Check a PyTorch model before training (see _HELP)."""
-    from dataguard._config import load_config
-
     try:
-        if output is not None and output.parent and not output.parent.exists():
-            raise _fail(f"{output}: folder {output.parent} does not exist")
-        config_level = None if fail_on else load_config().fail_on
-        level = Severity.parse(fail_on.value if fail_on else (config_level or "error"))
+        _check_folder(output)
+        level = _fail_level(fail_on)
         from dataguard.model_check import check_model
         from dataguard.model_check._files import (
             batches_from_file,
@@ -214,13 +217,7 @@ def render_model_report(
     """Header, findings by severity, the per-layer table, the LR range test, skipped checks."""
     _header(report, console, model, data)
     if report.findings:
-        table = Table(show_header=True, header_style="bold", box=None)
-        table.add_column("severity")
-        table.add_column("code")
-        table.add_column("finding", overflow="fold")
-        for f in sorted(report.findings, key=lambda f: -f.severity):
-            table.add_row(Text(f.severity.label, style=_STYLE[f.severity]), f.code, f.message)
-        console.print(table)
+        console.print(findings_table(sorted(report.findings, key=lambda f: -f.severity)))
     else:
         console.print("[green]No problems found.[/green]")
     if report.layers:

@@ -18,17 +18,25 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dataguard.cli._app import FailOnOpt, Format, _fail, _split, _write_atomic, app
+from dataguard.cli._app import (
+    FailOnOpt,
+    Format,
+    _check_folder,
+    _fail,
+    _fail_level,
+    _split,
+    _write_atomic,
+    app,
+)
 from dataguard.errors import DataguardError
 from dataguard.findings import Severity
+from dataguard.report._terminal import findings_table
 
 if TYPE_CHECKING:
     from dataguard.validation._check_contract import ContractProblem
     from dataguard.validation._compare import CompareReport
 
 __all__ = ["app"]
-
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 @app.command("compare")
@@ -53,14 +61,11 @@ def compare_cmd(
     ] = None,
 ) -> None:
     """Compare two splits: drift per column (DG121) and leakage between them (DG122)."""
-    from dataguard._config import load_config
     from dataguard.validation._compare import compare
 
     try:
-        if output is not None and output.parent and not output.parent.exists():
-            raise _fail(f"{output}: folder {output.parent} does not exist")
-        config_level = None if fail_on else load_config().fail_on
-        level = Severity.parse(fail_on.value if fail_on else (config_level or "error"))
+        _check_folder(output)
+        level = _fail_level(fail_on)
         report = compare(reference, other, key=key, target=target, columns=_split(columns))
     except DataguardError as exc:
         raise _fail(str(exc)) from None
@@ -92,13 +97,7 @@ def render_compare(report: CompareReport, console: Console) -> None:
         highlight=False,
     )
     if report.findings:
-        table = Table(show_header=True, header_style="bold", box=None)
-        table.add_column("severity")
-        table.add_column("code")
-        table.add_column("finding", overflow="fold")
-        for f in report.findings:
-            table.add_row(Text(f.severity.label, style=_STYLE[f.severity]), f.code, f.message)
-        console.print(table)
+        console.print(findings_table(report.findings))
     else:
         console.print("[green]No drift, no leakage.[/green]")
     if report.drift:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dataguard.cli._app import _fail, _write_atomic, app
+from dataguard.cli._app import _check_folder, _fail, _write_atomic, app
 from dataguard.errors import DataguardError
 
 __all__ = ["Target", "app", "export_cmd"]
@@ -57,8 +57,7 @@ def export_cmd(
 
     try:
         spec = load_contract(contract)
-        if output is not None and output.parent and not output.parent.exists():
-            raise _fail(f"{output}: folder {output.parent} does not exist")
+        _check_folder(output)
         if to is Target.pandera:
             from dataguard.adapters.pandera import to_pandera_script, untranslated
 

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from dataguard.cli._app import FailOnOpt, _fail, _split, _write_atomic, app
+from dataguard.cli._app import (
+    FailOnOpt,
+    _check_folder,
+    _fail,
+    _fail_level,
+    _split,
+    _write_atomic,
+    app,
+)
 from dataguard.errors import DataguardError
 from dataguard.findings import Finding, Severity
 
@@ -71,9 +79,8 @@ def validate_cmd(
 
     try:
         config = load_config()
-        level = Severity.parse(fail_on.value if fail_on else (config.fail_on or "error"))
-        if output is not None and output.parent and not output.parent.exists():
-            raise _fail(f"{output}: folder {output.parent} does not exist")
+        level = _fail_level(fail_on, config)
+        _check_folder(output)
         jobs = _jobs(paths, contract, config)
         reports = _run(jobs, _split(select), _split(ignore))
     except DataguardError as exc:
@@ -154,14 +161,12 @@ def _render(reports: list[tuple[str, ValidationReport]], fmt: ValidateFormat, ou
 
 # --------------------------------------------------------------------------- rendering
 
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _GITHUB = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def render_validation(report: ValidationReport, console: Console) -> None:
     """The findings of one file, most severe first, then a one-line summary."""
-    from rich.table import Table
-    from rich.text import Text
+    from dataguard.report._terminal import findings_table
 
     contract = report.contract_path or report.contract or "the contract"
     where = f" ({report.contract})" if report.contract_path and report.contract else ""
@@ -172,13 +177,7 @@ def render_validation(report: ValidationReport, console: Console) -> None:
         highlight=False,
     )
     if report.findings:
-        table = Table(show_header=True, header_style="bold", expand=False, box=None)
-        table.add_column("severity")
-        table.add_column("code")
-        table.add_column("finding", overflow="fold")
-        for f in report.findings:
-            table.add_row(Text(f.severity.label, style=_STYLE[f.severity]), f.code, f.message)
-        console.print(table)
+        console.print(findings_table(report.findings))
     else:
         console.print("[green]No findings: the data meets the contract.[/green]")
     counts = {s: len([f for f in report.findings if f.severity == s]) for s in Severity}

@@ -1400,22 +1400,20 @@ def layer_table(fx: Facts) -> list[LayerStats]:
     return rows
 
 
+#: Functions whose module class is not their name, normalized.
+_OP_MODULE = {"multi_head_attention_forward": "multiheadattention"}
+
+
+def _plain(name: str) -> str:
+    """``Conv2d`` / ``conv2d`` -> ``conv``, ``BatchNorm1d`` / ``batch_norm`` -> ``batchnorm``."""
+    for cut in ("_", "1d", "2d", "3d"):
+        name = name.replace(cut, "")
+    return name.lower()
+
+
 def _owns(op: Op) -> bool:
     """The op is the whole work of its (leaf) module, e.g. Linear -> linear."""
-    return bool(op.module) and op.module_type.lower().replace("1d", "").replace("2d", "").replace(
-        "3d", ""
-    ) in (
-        op.name.replace("_", "").replace("1d", "").replace("2d", "").replace("3d", ""),
-        "relu" if op.name == "relu" else "",
-        "batchnorm" if op.name == "batch_norm" else "",
-        "layernorm" if op.name == "layer_norm" else "",
-        "groupnorm" if op.name == "group_norm" else "",
-        "multiheadattention" if op.name == "multi_head_attention_forward" else "",
-        "convtranspose" if op.name.startswith("conv_transpose") else "",
-        "conv" if op.name.startswith("conv") and not op.name.startswith("conv_t") else "",
-        "leakyrelu" if op.name == "leaky_relu" else "",
-        "logsoftmax" if op.name == "log_softmax" else "",
-    )
+    return bool(op.module) and _plain(op.module_type) == _OP_MODULE.get(op.name, _plain(op.name))
 
 
 def check_optimizer_params(fx: Facts) -> list[Finding]:

@@ -23,15 +23,6 @@ __all__ = ["MAX_BATCHES", "LossInfo", "Setup", "resolve"]
 #: At most this many batches are taken from an iterable (a DataLoader).
 MAX_BATCHES = 8
 
-#: loss kind -> what it expects as input
-EXPECTS = {
-    "regression": "values",
-    "ce": "logits",
-    "nll": "log_probs",
-    "bce": "probs",
-    "bce_logits": "logits",
-    "custom": "unknown",
-}
 
 _LOSS_NAMES: dict[str, Callable[[], nn.Module]] = {
     "mse": nn.MSELoss,
@@ -86,10 +77,6 @@ class LossInfo:
     fn: Callable[[Any, Any], torch.Tensor]
     name: str
     kind: str  # regression | ce | nll | bce | bce_logits | custom
-
-    @property
-    def expects(self) -> str:
-        return EXPECTS[self.kind]
 
     def __call__(self, output: Any, targets: torch.Tensor) -> torch.Tensor:
         """The mean loss: a custom loss gets the model's whole output (a tuple, a dict), a
@@ -402,10 +389,6 @@ def _keyword_inputs(model: nn.Module, keys: tuple[Any, ...]) -> bool:
         return False
     named = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     return all(isinstance(k, str) and k in named for k in keys) and len(keys) <= len(named)
-
-
-def n_rows(x: Any, y: torch.Tensor) -> int:
-    return int(y.shape[0])
 
 
 def subset(x: Any, idx: torch.Tensor) -> Any:

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dataguard.findings import Severity
+from dataguard.findings import Finding, Severity
 from dataguard.report._report import ProfileReport
 from dataguard.rules._measures import fmt
 
-__all__ = ["render_profile"]
+__all__ = ["SEVERITY_STYLE", "findings_table", "render_profile"]
 
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+#: How each severity is printed, in every command's findings table.
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def findings_table(findings: Iterable[Finding], *, fix: bool = False) -> Table:
+    """severity, code, finding (and the fix's transform, with ``fix``), one row each."""
+    table = Table(show_header=True, header_style="bold", expand=False, box=None)
+    table.add_column("severity")
+    table.add_column("code")
+    table.add_column("finding", overflow="fold")
+    if fix:
+        table.add_column("fix", overflow="fold")
+    for f in findings:
+        row: list[Text | str] = [
+            Text(f.severity.label, style=SEVERITY_STYLE[f.severity]),
+            f.code,
+            f.message,
+        ]
+        if fix:
+            row.append(str(f.fix.get("transform", "") if f.fix else ""))
+        table.add_row(*row)
+    return table
 
 
 def render_profile(report: ProfileReport, console: Console) -> None:
@@ -28,17 +51,7 @@ def render_profile(report: ProfileReport, console: Console) -> None:
         )
     )
     if report.findings:
-        table = Table(show_header=True, header_style="bold", expand=False, box=None)
-        table.add_column("severity")
-        table.add_column("code")
-        table.add_column("finding", overflow="fold")
-        table.add_column("fix", overflow="fold")
-        for f in report.findings:
-            fix = f.fix.get("transform", "") if f.fix else ""
-            table.add_row(
-                Text(f.severity.label, style=_STYLE[f.severity]), f.code, f.message, str(fix)
-            )
-        console.print(table)
+        console.print(findings_table(report.findings, fix=True))
     else:
         console.print("[green]No findings.[/green]")
     console.print(_columns(report))
